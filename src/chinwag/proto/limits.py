@@ -1,0 +1,61 @@
+"""Named limits, each with why it is what it is. Config can override the server ones.
+
+The protocol limits come from the modern IRC documents and IRCv3; the rest are
+resource limits that keep one client from hurting the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# A line without tags: 512 bytes including the CRLF (RFC 1459, modern IRC docs).
+LINE_BYTES = 512
+# IRCv3 message-tags: a client may send up to 4094 bytes of tags (including '@' and the
+# space); the whole tags section of a line we accept is capped at 8191 bytes.
+CLIENT_TAG_BYTES = 4094
+TAG_BYTES = 8191
+# Longest line we will buffer before deciding it is too long: tags + body.
+MAX_INPUT_LINE = LINE_BYTES + TAG_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Server-side limits; every field is overridable in config under [limits]."""
+
+    # Nicknames: 30 is common among modern servers and roomy for real names.
+    nicklen: int = 30
+    # Channel names, including the '#'.
+    channellen: int = 64
+    topiclen: int = 390
+    kicklen: int = 390
+    awaylen: int = 390
+    # Parameters per MODE line that take an argument.
+    modes: int = 4
+    # Targets per PRIVMSG/NOTICE/JOIN/etc. (TARGMAX).
+    max_targets: int = 4
+    # Channels a user may be in at once (CHANLIMIT).
+    chanlimit: int = 100
+    # Bytes queued for one client before it is disconnected ("SendQ exceeded"): enough
+    # for a long burst of history, small enough that a stuck client costs little.
+    sendq_bytes: int = 256 * 1024
+    # Bytes read but not yet processed (a client that floods faster than we throttle).
+    recvq_bytes: int = 16 * 1024
+    # Seconds a connection may take to register before it is dropped.
+    registration_timeout: float = 30.0
+    # Seconds of silence before we PING, and before we give up after that.
+    ping_interval: float = 120.0
+    ping_timeout: float = 60.0
+    # Flood control: a client may send `flood_burst` lines at once, then one line per
+    # `flood_interval` seconds (like the classic 2-second penalty, but gentler).
+    flood_limit: bool = True
+    flood_burst: int = 10
+    flood_interval: float = 0.5
+    # Open connections from one IP address; 0 means unlimited.
+    connections_per_ip: int = 64
+    # Entries in a MONITOR list, and in WHOWAS history.
+    monitor: int = 100
+    whowas: int = 1000
+    # Bans per channel (MAXLIST b).
+    maxbans: int = 100
+    # Lines of channel history replayed on join (0 turns replay off).
+    history_replay: int = 20
