@@ -1,0 +1,386 @@
+"""Zero-configuration discovery on the LAN: mDNS/DNS-SD with the ``zeroconf`` library.
+
+Two halves:
+
+* :class:`Advertiser` is what a server runs: it announces ``_irc._tcp.local.`` (and
+  ``_ircs._tcp.local.`` when given a TLS port) under an instance name such as
+  "chinwag on <hostname>", made unique on the LAN by mDNS probing ("... -2"), with a TXT
+  record ``network=<name> version=<chinwag version> software=chinwag``. ``close()``
+  sends the goodbye packets, so browsers see the server disappear at once.
+* :class:`DiscoveryBrowser` is what a client runs: it keeps :attr:`DiscoveryBrowser.servers`
+  (a list of :class:`FoundServer`) up to date and calls ``on_change`` with the new list
+  whenever a server appears, changes or goes away.
+
+Threads: each object owns one :class:`zeroconf.Zeroconf` running its own event loop on its
+own thread (``use_asyncio=False``), so it works the same whether or not the caller is
+inside an asyncio loop, and never touches the caller's loop. ``Advertiser.start()`` opens
+the sockets and returns; probing and announcing (about two seconds) carry on in the
+background. ``close()`` on either object blocks for at most about ``timeout`` seconds.
+
+Which interfaces mDNS uses is a parameter (``interfaces``): by default every interface;
+tests pin it to ``["127.0.0.1"]``.
+
+What it deliberately does not do: it does not choose *which* found server to connect to
+(that is the connect dialog's job), does not advertise or browse over IPv6, and does not
+retry when the network has no multicast-capable interface (``start()`` raises
+:class:`~chinwag.errors.LocalError` and the caller decides whether that matters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import ipaddress
+import logging
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ifaddr
+from zeroconf import (
+    InterfaceChoice,
+    IPVersion,
+    ServiceBrowser,
+    ServiceInfo,
+    ServiceStateChange,
+    Zeroconf,
+)
+from zeroconf._dns import DNSQuestion
+from zeroconf._protocol.outgoing import DNSOutgoing
+
+from chinwag import __version__
+from chinwag.errors import LocalError
+
+log = logging.getLogger(__name__)
+
+IRC_SERVICE = "_irc._tcp.local."
+IRCS_SERVICE = "_ircs._tcp.local."
+SOFTWARE = "chinwag"
+
+# mDNS instance names are one DNS label: at most 63 bytes.
+MAX_INSTANCE_BYTES = 63
+# How long a browser waits for a found service's SRV/TXT/A records.
+RESOLVE_TIMEOUT = 3.0
+# DNS constants (RFC 1035) for the PTR question asked before probing.
+_TYPE_PTR = 12
+_CLASS_IN = 1
+_FLAGS_QR_QUERY = 0x0000
+# Upper bound for close(): goodbye packets take ~0.75 s, thread shutdown a little more.
+CLOSE_TIMEOUT = 3.0
+
+Interfaces = InterfaceChoice | Sequence[str]
+
+
+def lan_ipv4_addresses() -> list[str]:
+    """Every non-loopback, non-link-local IPv4 address of this machine, sorted.
+
+    Link-local (169.254/16) addresses are left out: they are what an interface has when
+    it did not get a real address, and clients cannot usually reach them.
+    """
+    found: set[str] = set()
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if not ip.is_IPv4 or not isinstance(ip.ip, str):
+                continue
+            addr = ipaddress.IPv4Address(ip.ip)
+            if addr.is_loopback or addr.is_link_local or addr.is_unspecified:
+                continue
+            found.add(str(addr))
+    return sorted(found, key=ipaddress.IPv4Address)
+
+
+def default_instance_name() -> str:
+    """ "chinwag on <short hostname>", trimmed to fit one DNS label."""
+    host = socket.gethostname().split(".")[0] or "localhost"
+    return _fit_label(f"chinwag on {host}")
+
+
+def _fit_label(name: str) -> str:
+    # Keep a few bytes spare for the " (2)"-style suffix zeroconf adds on a name clash.
+    data = name.encode()[: MAX_INSTANCE_BYTES - 4]
+    return data.decode(errors="ignore").strip() or "chinwag"
+
+
+def _mdns_hostname() -> str:
+    """This machine's name as an mDNS host: letters, digits and hyphens, then .local."""
+    host = socket.gethostname().split(".")[0].lower()
+    host = re.sub(r"[^a-z0-9-]+", "-", host).strip("-") or "chinwag"
+    return f"{host[:63]}.local."
+
+
+def _zeroconf(interfaces: Interfaces) -> Zeroconf:
+    choice: Any = interfaces if isinstance(interfaces, InterfaceChoice) else list(interfaces)
+    try:
+        return Zeroconf(interfaces=choice, ip_version=IPVersion.V4Only, use_asyncio=False)
+    except OSError as exc:
+        raise LocalError(f"cannot use mDNS on this network: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class FoundServer:
+    """One chinwag (or other IRC) server seen on the LAN.
+
+    ``name`` is the instance name ("chinwag on kitchen-pc"), ``host`` the mDNS host name
+    ("kitchen-pc.local."), ``addresses`` its IPv4 addresses as strings. ``network`` and
+    ``version`` come from the TXT record (empty when absent, e.g. another IRC server).
+    """
+
+    name: str
+    host: str
+    port: int
+    network: str
+    version: str
+    addresses: tuple[str, ...]
+    tls: bool = False
+    software: str = ""
+
+    @property
+    def address(self) -> str:
+        """What to connect to: the first IPv4 address, or the host name if there is none."""
+        return self.addresses[0] if self.addresses else self.host.rstrip(".")
+
+
+class Advertiser:
+    """Announce one server on the LAN until :meth:`close`.
+
+    ``addresses`` are the IPv4 addresses to announce; None means every LAN address of
+    the machine (:func:`lan_ipv4_addresses`), falling back to 127.0.0.1 when the machine
+    has none, so a client on the same machine still finds it. A server bound to one
+    specific address should pass just that address.
+    """
+
+    def __init__(
+        self,
+        port: int,
+        *,
+        network: str = "chinwag",
+        name: str | None = None,
+        addresses: Sequence[str] | None = None,
+        tls_port: int | None = None,
+        version: str = __version__,
+        interfaces: Interfaces = InterfaceChoice.All,
+    ) -> None:
+        self.port = port
+        self.tls_port = tls_port
+        self.network = network
+        self.version = version
+        self.requested_name = _fit_label(name) if name else default_instance_name()
+        if addresses is None:
+            addresses = lan_ipv4_addresses() or ["127.0.0.1"]
+        self.addresses = tuple(addresses)
+        self.interfaces = interfaces
+        self._zc: Zeroconf | None = None
+        self._infos: list[ServiceInfo] = []
+        self._registering: concurrent.futures.Future[None] | None = None
+        self._registered = threading.Event()
+
+    @property
+    def names(self) -> list[str]:
+        """The instance names actually announced (unique after probing), once registered."""
+        return [_instance_name(info.name, info.type) for info in self._infos]
+
+    def _make_infos(self) -> list[ServiceInfo]:
+        properties = {"network": self.network, "version": self.version, "software": SOFTWARE}
+        server = _mdns_hostname()
+        ports = [(IRC_SERVICE, self.port)]
+        if self.tls_port is not None:
+            ports.append((IRCS_SERVICE, self.tls_port))
+        return [
+            ServiceInfo(
+                type_,
+                f"{self.requested_name}.{type_}",
+                port=port,
+                properties=properties,
+                server=server,
+                parsed_addresses=list(self.addresses),
+            )
+            for type_, port in ports
+        ]
+
+    def start(self) -> None:
+        """Open the mDNS sockets and start announcing; returns without waiting for it.
+
+        Raises LocalError when mDNS cannot be used at all (no usable interface).
+        """
+        if self._zc is not None:
+            raise LocalError("Advertiser already started")
+        zc = _zeroconf(self.interfaces)
+        self._zc = zc
+        self._infos = self._make_infos()
+        assert zc.loop is not None
+        self._registering = asyncio.run_coroutine_threadsafe(self._register(zc), zc.loop)
+
+    async def _register(self, zc: Zeroconf) -> None:
+        try:
+            # zeroconf's probe only notices a clash with a name already in its cache, and
+            # probe answers sent by unicast may go to another process on this machine
+            # (SO_REUSEPORT). Asking for every instance of our types by multicast first
+            # fills the cache, so the probe renames us ("name-2") on a clash.
+            ask = DNSOutgoing(_FLAGS_QR_QUERY)
+            for info in self._infos:
+                ask.add_question(DNSQuestion(info.type, _TYPE_PTR, _CLASS_IN))
+            zc.async_send(ask)
+            for info in self._infos:
+                announced = await zc.async_register_service(info, allow_name_change=True)
+                await announced
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed announcement must not take the server down
+            log.warning("mDNS announcement failed", exc_info=True)
+            return
+        self._registered.set()
+        log.info("advertising %s on the LAN", ", ".join(self.names))
+
+    def wait_registered(self, timeout: float) -> bool:
+        """Block until announced (probing takes about two seconds); False on time-out."""
+        return self._registered.wait(timeout)
+
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Withdraw the announcement (goodbye packets) and stop; idempotent, bounded.
+
+        Must not be called from a zeroconf callback.
+        """
+        zc, self._zc = self._zc, None
+        if zc is None:
+            return
+        assert zc.loop is not None
+        if self._registering is not None and not self._registering.done():
+            self._registering.cancel()
+        try:
+            withdraw = asyncio.run_coroutine_threadsafe(self._unregister(zc), zc.loop)
+            withdraw.result(timeout)
+        except Exception:  # time-out or a dead loop: close regardless
+            log.warning("mDNS withdrawal did not finish", exc_info=True)
+        zc.close()
+        self._registered.clear()
+
+    async def _unregister(self, zc: Zeroconf) -> None:
+        for info in self._infos:
+            if zc.registry.async_get_info_name(info.key) is None:
+                continue  # never got as far as registering
+            goodbye = await zc.async_unregister_service(info)
+            await goodbye
+
+    def __enter__(self) -> Advertiser:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _instance_name(full_name: str, type_: str) -> str:
+    suffix = "." + type_
+    return full_name[: -len(suffix)] if full_name.endswith(suffix) else full_name
+
+
+def _found_from_info(info: ServiceInfo) -> FoundServer | None:
+    if info.port is None:
+        return None
+    props = info.decoded_properties
+    return FoundServer(
+        name=_instance_name(info.name, info.type),
+        host=info.server or "",
+        port=info.port,
+        network=props.get("network") or "",
+        version=props.get("version") or "",
+        addresses=tuple(info.parsed_addresses(IPVersion.V4Only)),
+        tls=info.type == IRCS_SERVICE,
+        software=props.get("software") or "",
+    )
+
+
+class DiscoveryBrowser:
+    """Keep a live list of IRC servers on the LAN.
+
+    ``on_change(servers)`` is called with the whole new list (sorted by name, then TLS)
+    after every change. It is invoked on zeroconf's browser thread, never the caller's:
+    a GUI must hand the list over to its own thread (e.g. a queue drained with
+    ``after()``), and the callback must not call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        on_change: Callable[[list[FoundServer]], None],
+        *,
+        interfaces: Interfaces = InterfaceChoice.All,
+        service_types: Iterable[str] = (IRC_SERVICE, IRCS_SERVICE),
+        resolve_timeout: float = RESOLVE_TIMEOUT,
+    ) -> None:
+        self.on_change = on_change
+        self.interfaces = interfaces
+        self.service_types = list(service_types)
+        self.resolve_timeout = resolve_timeout
+        self._zc: Zeroconf | None = None
+        self._browser: ServiceBrowser | None = None
+        self._lock = threading.Lock()
+        self._found: dict[tuple[str, str], FoundServer] = {}
+
+    @property
+    def servers(self) -> list[FoundServer]:
+        """The servers seen right now (a copy)."""
+        with self._lock:
+            return _sorted(self._found.values())
+
+    def start(self) -> None:
+        """Start browsing; returns at once. Raises LocalError when mDNS is unusable."""
+        if self._zc is not None:
+            raise LocalError("DiscoveryBrowser already started")
+        self._zc = _zeroconf(self.interfaces)
+        self._browser = ServiceBrowser(
+            self._zc, self.service_types, handlers=[self._on_service_state_change]
+        )
+
+    def _on_service_state_change(
+        self,
+        zeroconf: Zeroconf,
+        service_type: str,
+        name: str,
+        state_change: ServiceStateChange,
+    ) -> None:
+        # Runs on the ServiceBrowser thread, where blocking for the records is allowed.
+        key = (service_type, name.lower())
+        if state_change is ServiceStateChange.Removed:
+            with self._lock:
+                changed = self._found.pop(key, None) is not None
+        else:
+            info = zeroconf.get_service_info(
+                service_type, name, timeout=int(self.resolve_timeout * 1000)
+            )
+            found = _found_from_info(info) if info is not None else None
+            if found is None:
+                return
+            with self._lock:
+                changed = self._found.get(key) != found
+                self._found[key] = found
+        if changed:
+            servers = self.servers
+            try:
+                self.on_change(servers)
+            except Exception:
+                log.exception("discovery on_change callback failed")
+
+    def close(self) -> None:
+        """Stop browsing; idempotent. Must not be called from ``on_change``."""
+        zc, self._zc = self._zc, None
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            browser.cancel()
+        if zc is not None:
+            zc.close()
+        with self._lock:
+            self._found.clear()
+
+    def __enter__(self) -> DiscoveryBrowser:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _sorted(servers: Iterable[FoundServer]) -> list[FoundServer]:
+    return sorted(servers, key=lambda s: (s.name.lower(), s.tls, s.port))

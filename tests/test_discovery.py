@@ -1,0 +1,150 @@
+"""Discovery over real mDNS on loopback: an Advertiser is found by a DiscoveryBrowser
+with the right name, port and TXT record, and is gone after close()."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from chinwag import __version__
+from chinwag.discovery import (
+    Advertiser,
+    DiscoveryBrowser,
+    FoundServer,
+    default_instance_name,
+    lan_ipv4_addresses,
+)
+from tests.support import TIMEOUT, wait_until
+
+# Pin mDNS to loopback: it works in a sandbox without a LAN, and keeps the test's
+# packets off the real network.
+LOOPBACK = ["127.0.0.1"]
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A real listening socket on an ephemeral port: the "server" being advertised."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[tuple[DiscoveryBrowser, list[list[FoundServer]]]]:
+    calls: list[list[FoundServer]] = []
+    lock = threading.Lock()
+
+    def on_change(servers: list[FoundServer]) -> None:
+        with lock:
+            calls.append(servers)
+
+    b = DiscoveryBrowser(on_change, interfaces=LOOPBACK)
+    b.start()
+    yield b, calls
+    b.close()
+
+
+def _mine(browser: DiscoveryBrowser, network: str) -> list[FoundServer]:
+    # Other tests on this machine may advertise too: only look at our unique network.
+    return [s for s in browser.servers if s.network == network]
+
+
+def test_advertised_server_is_found_then_gone_after_close(
+    listener: socket.socket, browser: tuple[DiscoveryBrowser, list[list[FoundServer]]]
+) -> None:
+    b, calls = browser
+    port = listener.getsockname()[1]
+    network = f"test-{uuid.uuid4().hex[:8]}"
+    name = f"chinwag test {network}"
+    adv = Advertiser(port, network=network, name=name, addresses=["127.0.0.1"], interfaces=LOOPBACK)
+    adv.start()
+    try:
+        wait_until(lambda: bool(_mine(b, network)), timeout=2 * TIMEOUT)
+        (found,) = _mine(b, network)
+        assert found.name == name
+        assert found.port == port
+        assert found.addresses == ("127.0.0.1",)
+        assert found.version == __version__
+        assert found.software == "chinwag"
+        assert not found.tls
+        assert any(found in servers for servers in calls), "on_change saw the server"
+        # The advertised address really reaches the listener.
+        with socket.create_connection((found.address, found.port), timeout=TIMEOUT):
+            pass
+        assert adv.wait_registered(TIMEOUT)
+        assert adv.names == [name]
+    finally:
+        adv.close()
+    wait_until(lambda: not _mine(b, network), timeout=2 * TIMEOUT)
+    assert not any(s.network == network for s in calls[-1])
+
+
+def test_tls_port_is_advertised_as_ircs(
+    browser: tuple[DiscoveryBrowser, list[list[FoundServer]]],
+) -> None:
+    b, _ = browser
+    network = f"test-{uuid.uuid4().hex[:8]}"
+    with Advertiser(
+        6667, tls_port=6697, network=network, addresses=["127.0.0.1"], interfaces=LOOPBACK
+    ):
+        wait_until(lambda: len(_mine(b, network)) == 2, timeout=2 * TIMEOUT)
+        plain, tls = _mine(b, network)
+        assert (plain.port, plain.tls) == (6667, False)
+        assert (tls.port, tls.tls) == (6697, True)
+    wait_until(lambda: not _mine(b, network), timeout=2 * TIMEOUT)
+
+
+def test_same_name_twice_is_made_unique(
+    browser: tuple[DiscoveryBrowser, list[list[FoundServer]]],
+) -> None:
+    b, _ = browser
+    network = f"test-{uuid.uuid4().hex[:8]}"
+    name = f"clash {network}"
+    first = Advertiser(
+        1111, network=network, name=name, addresses=["127.0.0.1"], interfaces=LOOPBACK
+    )
+    second = Advertiser(
+        2222, network=network, name=name, addresses=["127.0.0.1"], interfaces=LOOPBACK
+    )
+    first.start()
+    try:
+        assert first.wait_registered(2 * TIMEOUT)
+        second.start()
+        try:
+            assert second.wait_registered(2 * TIMEOUT)
+            wait_until(lambda: len(_mine(b, network)) == 2, timeout=2 * TIMEOUT)
+            names = {s.name: s.port for s in _mine(b, network)}
+            assert names[name] == 1111
+            assert len(names) == 2
+            assert second.names != [name]
+        finally:
+            second.close()
+    finally:
+        first.close()
+
+
+def test_close_is_idempotent_and_close_before_start_is_harmless() -> None:
+    adv = Advertiser(1234, addresses=["127.0.0.1"], interfaces=LOOPBACK)
+    adv.close()
+    adv.start()
+    adv.close()
+    adv.close()
+    b = DiscoveryBrowser(lambda servers: None, interfaces=LOOPBACK)
+    b.close()
+    b.start()
+    b.close()
+    b.close()
+
+
+def test_default_name_and_addresses() -> None:
+    assert default_instance_name().startswith("chinwag on ")
+    assert len(default_instance_name().encode()) <= 63
+    for addr in lan_ipv4_addresses():
+        assert not addr.startswith("127.")
+    adv = Advertiser(6667, interfaces=LOOPBACK)
+    assert adv.addresses == tuple(lan_ipv4_addresses() or ["127.0.0.1"])
+    assert Advertiser(6667, name="x" * 200, interfaces=LOOPBACK).requested_name == "x" * 59
