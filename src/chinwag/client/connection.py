@@ -1,0 +1,335 @@
+"""One IRC connection on its own asyncio thread, with reconnect; events out on a queue.
+
+:class:`Client` owns a daemon thread running an asyncio loop. The loop connects, feeds
+each received line to a :class:`~chinwag.client.session.Session`, writes the lines the
+session queues, and puts every event on :attr:`Client.events`, a ``queue.Queue`` that
+any thread may drain (the GUI drains it with ``after()``). Methods such as
+:meth:`Client.say` may be called from any thread: they are handed to the loop with
+``call_soon_threadsafe`` so the session is only ever touched on the loop thread.
+
+The first connection either gets us in (``Registered``) or fails with one
+``ConnectFailed`` (refused, unknown host, timeout, nick in use...) and the client stops.
+Once we have been in, a dropped connection is retried with exponential back-off; the new
+session takes a free variant of the nick if ours is still held by our ghost, and rejoins
+the channels we were in.
+
+What this module does not do: parse user commands, or know anything about Tk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import socket
+import threading
+from collections.abc import Callable, Iterable
+
+from chinwag.client import events as ev
+from chinwag.client.session import DEFAULT_CAPS, NickInUseMode, Session
+from chinwag.errors import ProtocolError
+from chinwag.proto.limits import MAX_INPUT_LINE
+from chinwag.proto.message import parse
+
+# Seconds to wait for TCP connect, and then again for the server to welcome us.
+CONNECT_TIMEOUT = 10.0
+REGISTRATION_TIMEOUT = 20.0
+# Seconds of silence before we PING the server, and then before we give up on it.
+IDLE_PING = 90.0
+PING_TIMEOUT = 60.0
+# Reconnect back-off: first delay, doubling up to the maximum.
+BACKOFF_INITIAL = 1.0
+BACKOFF_MAX = 30.0
+# Seconds we wait for the server to close after our QUIT before closing ourselves.
+QUIT_GRACE = 1.0
+
+
+def describe_connect_error(
+    exc: BaseException, host: str, port: int, timeout: float
+) -> ev.ConnectFailed:
+    """Turn a connect exception into a message a person can act on."""
+    where = f"{host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        return ev.ConnectFailed("unknown-host", f"Unknown host {host!r}: check the server address.")
+    if isinstance(exc, ConnectionRefusedError):
+        return ev.ConnectFailed(
+            "refused", f"Connection refused by {where}: is the chat server running there?"
+        )
+    if isinstance(exc, TimeoutError):
+        return ev.ConnectFailed("timeout", f"No answer from {where} after {timeout:g} seconds.")
+    if isinstance(exc, OSError):
+        return ev.ConnectFailed("network", f"Cannot reach {where}: {exc.strerror or exc}")
+    return ev.ConnectFailed("network", f"Cannot reach {where}: {exc}")
+
+
+class Client:
+    """A threaded IRC connection (see the module docstring). Call :meth:`start` once."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        nick: str,
+        *,
+        password: str | None = None,
+        username: str = "chinwag",
+        realname: str = "chinwag user",
+        want_caps: Iterable[str] = DEFAULT_CAPS,
+        nick_in_use: NickInUseMode = "ask",
+        reconnect: bool = True,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        registration_timeout: float = REGISTRATION_TIMEOUT,
+        backoff_initial: float = BACKOFF_INITIAL,
+        backoff_max: float = BACKOFF_MAX,
+        idle_ping: float = IDLE_PING,
+        ping_timeout: float = PING_TIMEOUT,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.nick = nick
+        self.password = password
+        self.username = username
+        self.realname = realname
+        self.want_caps = frozenset(want_caps)
+        self.nick_in_use: NickInUseMode = nick_in_use
+        self.reconnect = reconnect
+        self.connect_timeout = connect_timeout
+        self.registration_timeout = registration_timeout
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.idle_ping = idle_ping
+        self.ping_timeout = ping_timeout
+        self.events: queue.Queue[ev.Event] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._session: Session | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._stopping = False
+        self._wake: asyncio.Event | None = None
+
+    # -- public, any thread -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._thread_main, name="chinwag-client", daemon=True
+        )
+        self._thread.start()
+        self._ready.wait(5.0)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def call(self, fn: Callable[[Session], Iterable[ev.Event] | None]) -> None:
+        """Run ``fn(session)`` on the loop thread if connected; post its events, send lines."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._run_call, fn)
+
+    def say(self, target: str, text: str) -> None:
+        self.call(lambda s: s.privmsg(target, text))
+
+    def action(self, target: str, text: str) -> None:
+        self.call(lambda s: s.privmsg(target, text, action=True))
+
+    def join(self, channel: str) -> None:
+        self.call(lambda s: s.join(channel))
+
+    def part(self, channel: str, reason: str = "") -> None:
+        self.call(lambda s: s.part(channel, reason))
+
+    def change_nick(self, nick: str) -> None:
+        self.call(lambda s: s.change_nick(nick))
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        self.call(lambda s: s.set_topic(channel, topic))
+
+    def set_away(self, message: str) -> None:
+        self.call(lambda s: s.set_away(message))
+
+    def raw(self, line: str) -> None:
+        self.call(lambda s: s.raw(line))
+
+    def quit(self, message: str = "Leaving") -> None:
+        """Say goodbye and stop (no reconnect). Returns at once; see :meth:`close`."""
+        self._stopping = True
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._do_quit, message)
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Quit if still running and wait (bounded) for the thread to finish."""
+        self.quit()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # -- loop thread --------------------------------------------------------------------------
+
+    def _post(self, event: ev.Event) -> None:
+        self.events.put(event)
+
+    def _flush(self) -> None:
+        session, writer = self._session, self._writer
+        if session is None or writer is None:
+            return
+        lines = session.take_lines()
+        if lines and not writer.is_closing():
+            writer.write(b"".join(line.encode() + b"\r\n" for line in lines))
+
+    def _run_call(self, fn: Callable[[Session], Iterable[ev.Event] | None]) -> None:
+        session = self._session
+        if session is None or not session.registered:
+            self._post(
+                ev.ServerText("Not connected: try again when the connection is back.", error=True)
+            )
+            return
+        for event in fn(session) or ():
+            self._post(event)
+        self._flush()
+
+    def _do_quit(self, message: str) -> None:
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+        session, writer = self._session, self._writer
+        if session is not None and writer is not None and not writer.is_closing():
+            session.quit(message)
+            self._flush()
+            asyncio.get_running_loop().call_later(QUIT_GRACE, writer.close)
+
+    def _thread_main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _sleep(self, delay: float) -> None:
+        assert self._wake is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def _main(self) -> None:
+        self._wake = asyncio.Event()
+        self._ready.set()
+        had_session = False
+        rejoin: list[str] = []
+        nick = self.nick
+        delay = self.backoff_initial
+        attempt = 0
+        reason = ""
+        while not self._stopping:
+            attempt += 1
+            self._post(ev.Connecting(self.host, self.port, attempt))
+            try:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(self.host, self.port, limit=4 * MAX_INPUT_LINE),
+                    self.connect_timeout,
+                )
+            except (OSError, TimeoutError) as exc:
+                failure = describe_connect_error(exc, self.host, self.port, self.connect_timeout)
+                if not had_session or not self.reconnect:
+                    self._post(failure)
+                    reason = failure.message
+                    break
+                self._post(ev.Disconnected(failure.message, retry_in=delay))
+                await self._sleep(delay)
+                delay = min(delay * 2, self.backoff_max)
+                continue
+            session = Session(
+                nick,
+                username=self.username,
+                realname=self.realname,
+                password=self.password,
+                want_caps=self.want_caps,
+                nick_in_use="auto" if had_session else self.nick_in_use,
+                rejoin=rejoin,
+                reconnected=had_session,
+            )
+            self._session, self._writer = session, writer
+            writer.write(b"".join(line.encode() + b"\r\n" for line in session.start()))
+            try:
+                reason = await self._read_loop(reader, session)
+            finally:
+                self._session = None
+                self._writer = None
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(writer.wait_closed(), 1.0)
+            if session.ready:
+                had_session = True
+                delay = self.backoff_initial
+                rejoin = session.joined_channels()
+                nick = session.nick
+            if session.finished or self._stopping:
+                break
+            if not had_session:
+                self._post(
+                    ev.ConnectFailed(
+                        "timeout" if reason.startswith("No welcome") else "server-error",
+                        reason,
+                        nick=nick,
+                    )
+                )
+                break
+            if not self.reconnect:
+                self._post(ev.Disconnected(reason))
+                break
+            self._post(ev.Disconnected(reason, retry_in=delay))
+            await self._sleep(delay)
+            delay = min(delay * 2, self.backoff_max)
+        self._post(ev.Stopped(reason))
+
+    async def _read_loop(self, reader: asyncio.StreamReader, session: Session) -> str:
+        """Read until the connection ends; return why it ended."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        pinged = False
+        while True:
+            if not session.registered:
+                timeout = self.registration_timeout - (loop.time() - started)
+                if timeout <= 0:
+                    return f"No welcome from {self.host}:{self.port}: is it an IRC server?"
+            else:
+                timeout = self.ping_timeout if pinged else self.idle_ping
+            try:
+                raw = await asyncio.wait_for(reader.readline(), timeout)
+            except TimeoutError:
+                if not session.registered:
+                    return f"No welcome from {self.host}:{self.port}: is it an IRC server?"
+                if pinged:
+                    return "The server stopped answering (ping timeout)."
+                pinged = True
+                session.raw("PING :chinwag")
+                self._flush()
+                continue
+            except (ValueError, asyncio.LimitOverrunError):
+                return "The server sent a line that is far too long."
+            except OSError as exc:
+                return f"Connection lost: {exc.strerror or exc}"
+            if not raw:
+                return session.error_reason or "The server closed the connection."
+            pinged = False
+            if not raw.strip():
+                continue
+            try:
+                msg = parse(raw)
+            except ProtocolError:
+                continue
+            for event in session.feed(msg):
+                self._post(event)
+            self._flush()
+            if session.finished:
+                writer = self._writer
+                if writer is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(writer.drain(), 1.0)
+                return "gave up"

@@ -1,0 +1,174 @@
+"""The events a client session reports, as immutable values.
+
+Events are what crosses from the network thread to the GUI thread, so each one carries
+everything a view needs (a member list is sent as a snapshot, never as a live object).
+Every event has ``time``: epoch seconds, from the server's ``time`` tag when the
+server-time capability is on, else from the local clock.
+
+What this module does not do: decide how an event is shown (see
+:mod:`chinwag.client.model`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One member of a channel as a view shows it."""
+
+    nick: str
+    prefixes: str = ""  # mode marks, highest first, e.g. "@+" (all of them with multi-prefix)
+    away: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    time: float = field(default=0.0, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Connecting(Event):
+    host: str
+    port: int
+    attempt: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectFailed(Event):
+    """The first connection did not get us in; the client has stopped.
+
+    ``kind`` is one of "refused", "unknown-host", "timeout", "network", "nick-in-use",
+    "bad-nick", "bad-password", "server-error". ``suggestion`` is a free nickname when
+    ``kind`` is "nick-in-use" (the client checked it before giving up).
+    """
+
+    kind: str
+    message: str
+    nick: str = ""
+    suggestion: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Registered(Event):
+    """We are in: welcome received and the server's features are known."""
+
+    nick: str
+    network: str
+    server: str
+    casemapping: str
+    caps: frozenset[str]
+    chantypes: str = "#&"
+    requested_nick: str = ""
+    reconnected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected(Event):
+    """The connection is gone. ``retry_in`` is seconds until the next try, or None."""
+
+    reason: str
+    retry_in: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped(Event):
+    """The client has finished (logout, quit, or gave up); nothing more will come."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Joined(Event):
+    channel: str
+    nick: str
+    is_me: bool
+    account: str = ""
+    realname: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Parted(Event):
+    channel: str
+    nick: str
+    is_me: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Kicked(Event):
+    channel: str
+    nick: str
+    by: str
+    is_me: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Quit(Event):
+    """Someone left the network; ``channels`` are the shared channels they were in."""
+
+    nick: str
+    reason: str
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NickChanged(Event):
+    old: str
+    new: str
+    is_me: bool
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MembersChanged(Event):
+    channel: str
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChanged(Event):
+    channel: str
+    topic: str
+    by: str = ""
+    initial: bool = False  # True for the topic sent on join (332), not a change
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage(Event):
+    """A PRIVMSG, CTCP ACTION or NOTICE.
+
+    ``conversation`` is the channel, or the other person's nick for private messages.
+    ``kind`` is "message", "action" or "notice".
+    """
+
+    conversation: str
+    sender: str
+    text: str
+    kind: str = "message"
+    own: bool = False
+    private: bool = False
+    mention: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AwayChanged(Event):
+    """Our own away state (RPL_NOWAWAY / RPL_UNAWAY)."""
+
+    away: bool
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerText(Event):
+    """Something from the server for the user to read: MOTD lines, notices, errors.
+
+    ``conversation`` names where it belongs when it is about one (or "" for the server
+    view); ``error`` marks replies that say a command failed.
+    """
+
+    text: str
+    conversation: str = ""
+    error: bool = False

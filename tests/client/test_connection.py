@@ -1,0 +1,175 @@
+"""The threaded client against real servers on loopback (ngircd here; chinwag in
+test_chinwag.py): failures shown clearly, member lists kept, reconnect with rejoin."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from chinwag.client import events as ev
+from chinwag.client.connection import Client
+from tests.client.conftest import Watched
+from tests.client.ngircd import Ngircd, free_port
+from tests.support import TIMEOUT, LineClient
+
+
+def nicks(members: tuple[ev.Member, ...]) -> set[str]:
+    return {m.nick for m in members}
+
+
+@pytest.fixture
+def bob(ngircd: Ngircd) -> Iterator[LineClient]:
+    c = LineClient("127.0.0.1", ngircd.port)
+    c.register("bob")
+    yield c
+    c.close()
+
+
+def test_connection_refused_is_reported(make_client: Callable[..., Watched]) -> None:
+    c = make_client(free_port(), "alice")
+    failed = c.wait(ev.ConnectFailed)
+    assert failed.kind == "refused"
+    assert "refused" in failed.message
+    c.wait(ev.Stopped)
+
+
+def test_unknown_host_is_reported() -> None:
+    client = Client("no-such-host.invalid", 6667, "alice")
+    client.start()
+    try:
+        failed = Watched(client).wait(ev.ConnectFailed, timeout=3 * TIMEOUT)
+        assert failed.kind == "unknown-host"
+        assert "no-such-host.invalid" in failed.message
+    finally:
+        client.close(TIMEOUT)
+
+
+def test_silent_server_times_out(make_client: Callable[..., Watched]) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    t = threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True)
+    t.start()
+    try:
+        c = make_client(listener.getsockname()[1], "alice", registration_timeout=0.5)
+        failed = c.wait(ev.ConnectFailed)
+        assert failed.kind == "timeout"
+        assert "No welcome" in failed.message
+    finally:
+        for s in accepted:
+            s.close()
+        listener.close()
+
+
+def test_nick_in_use_offers_a_free_variant(
+    ngircd: Ngircd, bob: LineClient, make_client: Callable[..., Watched]
+) -> None:
+    bob2 = LineClient("127.0.0.1", ngircd.port)
+    try:
+        bob2.register("bob2")
+        c = make_client(ngircd.port, "bob")
+        failed = c.wait(ev.ConnectFailed, timeout=3 * TIMEOUT)
+        assert failed.kind == "nick-in-use"
+        assert (failed.nick, failed.suggestion) == ("bob", "bob3")  # bob2 is taken too
+        c.wait(ev.Stopped)
+    finally:
+        bob2.close()
+
+
+def test_nick_in_use_auto_takes_the_variant(
+    ngircd: Ngircd, bob: LineClient, make_client: Callable[..., Watched]
+) -> None:
+    c = make_client(ngircd.port, "bob", nick_in_use="auto")
+    reg = c.wait(ev.Registered, timeout=3 * TIMEOUT)
+    assert (reg.nick, reg.requested_nick) == ("bob2", "bob")
+
+
+def test_member_list_follows_join_part_nick_quit_and_modes(
+    ngircd: Ngircd, bob: LineClient, make_client: Callable[..., Watched]
+) -> None:
+    alice = make_client(ngircd.port, "alice")
+    alice.wait(ev.Registered)
+    alice.client.join("#room")
+    alice.members("#room", lambda m: nicks(m) == {"alice"})
+    bob.send("JOIN #room")
+    alice.wait(ev.Joined, lambda e: e.nick == "bob")
+    alice.members("#room", lambda m: nicks(m) == {"alice", "bob"})
+    alice.client.raw("MODE #room +v bob")
+    alice.members("#room", lambda m: ev.Member("bob", "+") in m)
+    bob.send("NICK robert")
+    changed = alice.wait(ev.NickChanged)
+    assert (changed.old, changed.new, changed.channels) == ("bob", "robert", ("#room",))
+    alice.members("#room", lambda m: ev.Member("robert", "+") in m)
+    bob.send("PART #room :bye")
+    parted = alice.wait(ev.Parted)
+    assert (parted.nick, parted.reason) == ("robert", "bye")
+    alice.members("#room", lambda m: nicks(m) == {"alice"})
+    bob.send("JOIN #room")
+    alice.members("#room", lambda m: nicks(m) == {"alice", "robert"})
+    bob.send("QUIT :gone home")
+    quit_ = alice.wait(ev.Quit)
+    assert (quit_.nick, quit_.reason, quit_.channels) == ("robert", '"gone home"', ("#room",)) or (
+        quit_.nick,
+        quit_.channels,
+    ) == ("robert", ("#room",))
+    alice.members("#room", lambda m: nicks(m) == {"alice"})
+
+
+def test_away_state_from_who_and_own_away(
+    ngircd: Ngircd, bob: LineClient, make_client: Callable[..., Watched]
+) -> None:
+    bob.send("JOIN #room")
+    bob.send("AWAY :lunch")
+    bob.expect("306")
+    alice = make_client(ngircd.port, "alice")
+    alice.wait(ev.Registered)
+    alice.client.join("#room")
+    alice.members("#room", lambda m: ev.Member("bob", "@", away=True) in m)
+    alice.client.set_away("brb")
+    assert alice.wait(ev.AwayChanged).away is True
+    alice.members("#room", lambda m: ev.Member("alice", "", away=True) in m)
+    alice.client.set_away("")
+    assert alice.wait(ev.AwayChanged).away is False
+
+
+def test_reconnects_and_rejoins_after_server_restart(
+    tmp_path: Path, make_client: Callable[..., Watched]
+) -> None:
+    server = Ngircd(tmp_path)
+    server.start()
+    try:
+        alice = make_client(server.port, "alice")
+        alice.wait(ev.Registered)
+        alice.client.join("#keep")
+        alice.wait(ev.Joined, lambda e: e.is_me)
+        server.stop()
+        gone = alice.wait(ev.Disconnected)
+        assert gone.retry_in is not None
+        server.start()
+        back = alice.wait(ev.Registered, timeout=3 * TIMEOUT)
+        assert back.reconnected and back.nick == "alice"
+        alice.wait(ev.Joined, lambda e: e.is_me and e.channel == "#keep", timeout=3 * TIMEOUT)
+    finally:
+        server.stop()
+
+
+def test_quit_stops_without_reconnecting(
+    ngircd: Ngircd, bob: LineClient, make_client: Callable[..., Watched]
+) -> None:
+    bob.send("JOIN #room")
+    bob.expect("366")
+    alice = make_client(ngircd.port, "alice")
+    alice.wait(ev.Registered)
+    alice.client.join("#room")
+    bob.expect(lambda m: m.command == "JOIN" and m.nick == "alice")
+    alice.client.quit("see you")
+    got = bob.expect("QUIT")
+    assert got.nick == "alice" and "see you" in got.param(0)
+    alice.wait(ev.Stopped)
+    alice.client.close(TIMEOUT)
+    assert not alice.client.alive
