@@ -35,11 +35,14 @@ class Message:
     command: str
     params: tuple[str, ...] = ()
     source: str | None = None
-    tags: Mapping[str, str] = field(default=_EMPTY_TAGS, compare=True)
+    # A mappingproxy is unhashable, so dataclasses wants a factory for it.
+    tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY_TAGS)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.params, tuple):
-            object.__setattr__(self, "params", tuple(self.params))
+        # Callers may hand in a list although the annotation says tuple.
+        params: Iterable[str] = self.params
+        if not isinstance(params, tuple):
+            object.__setattr__(self, "params", tuple(params))
         if self.tags is not _EMPTY_TAGS and not isinstance(self.tags, MappingProxyType):
             object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
 
@@ -118,7 +121,8 @@ def parse(line: str | bytes) -> Message:
     """Parse one IRC line (CR/LF optional) into a :class:`Message`.
 
     Bytes are decoded as UTF-8 with replacement characters, so invalid UTF-8 never
-    raises. Raises :class:`ProtocolError` for a line with no command.
+    raises; a NUL is dropped. Raises :class:`ProtocolError` for a line with no command
+    or with a CR or LF left inside it after the line ending is removed.
     """
     if isinstance(line, bytes | bytearray | memoryview):
         text = bytes(line).decode("utf-8", "replace")
@@ -127,6 +131,10 @@ def parse(line: str | bytes) -> Message:
     else:
         raise ProtocolError("not a line")
     text = text.rstrip("\r\n")
+    if "\r" in text or "\n" in text:
+        # Many peers end a line at a lone CR; relaying one would let a sender smuggle
+        # a second line into what others receive.
+        raise ProtocolError("CR or LF inside a line")
     if "\0" in text:
         text = text.replace("\0", "")
     pos = 0
@@ -150,7 +158,8 @@ def parse(line: str | bytes) -> Message:
         end = text.find(" ", pos)
         if end == -1:
             raise ProtocolError("source with no command")
-        source = text[pos + 1 : end]
+        # A bare ':' names no source; treat it as absent, as the serializer writes it.
+        source = text[pos + 1 : end] or None
         pos = skip_spaces(end)
     end = text.find(" ", pos)
     if end == -1:
@@ -158,6 +167,9 @@ def parse(line: str | bytes) -> Message:
     command = text[pos:end]
     if not command:
         raise ProtocolError("no command")
+    if command[0] in ":@":
+        # Such a command would read back as a source or tags once written out.
+        raise ProtocolError("command starts with ':' or '@'")
     pos = skip_spaces(end)
     params: list[str] = []
     while pos < n:
