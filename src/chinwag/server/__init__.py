@@ -1,0 +1,1 @@
+"""The chinwag server core: state, command table, handlers, config. No I/O here."""

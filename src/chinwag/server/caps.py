@@ -1,0 +1,37 @@
+"""IRCv3 capabilities the server offers, and the bits that change how lines are serialized.
+
+A recipient's *tag mask* says which tags it may receive; channel fan-out serializes a
+message once per distinct mask, not once per recipient.
+"""
+
+from __future__ import annotations
+
+# Capabilities offered in CAP LS, with their values (CAP LS 302 shows values).
+CAPABILITIES: dict[str, str] = {
+    "away-notify": "",
+    "batch": "",
+    "cap-notify": "",
+    "echo-message": "",
+    "extended-join": "",
+    "invite-notify": "",
+    "labeled-response": "",
+    "message-tags": "",
+    "multi-prefix": "",
+    "server-time": "",
+    "setname": "",
+    "standard-replies": "",
+    "userhost-in-names": "",
+}
+
+# Tag-mask bits.
+TAG_TIME = 1  # server-time: the `time` tag
+TAG_MESSAGE = 2  # message-tags: msgid and client-only (+) tags
+
+
+def tag_mask(caps: set[str]) -> int:
+    mask = 0
+    if "server-time" in caps:
+        mask |= TAG_TIME
+    if "message-tags" in caps:
+        mask |= TAG_MESSAGE
+    return mask

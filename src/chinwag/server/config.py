@@ -1,0 +1,289 @@
+"""Server configuration: one frozen snapshot, built from defaults, a TOML file and flags.
+
+Precedence: built-in defaults < config file (``--config``) < command-line flags. The
+commented example ``chinwag.example.toml`` (shipped in the package and at the repository
+root) is the reference for every key. Validation happens here, on load, and a bad
+config is a :class:`~chinwag.errors.ConfigError` with a one-line message.
+
+This module reads the config file it is pointed at; it opens no sockets and starts
+nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chinwag.errors import ConfigError
+from chinwag.proto.casemap import CASEMAPPINGS
+from chinwag.proto.limits import Limits
+
+DEFAULT_PORT = 6667
+DEFAULT_MOTD = (
+    "Welcome to chinwag, chat for your local network.\n"
+    "Everyone starts in #lobby. /join #room opens another room; /msg nick talks privately."
+)
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class OperBlock:
+    """An operator login: OPER <name> <password>. ``password_hash`` is argon2."""
+
+    name: str
+    password_hash: str
+    hostmask: str = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    listen: tuple[tuple[str, int], ...] = (("0.0.0.0", DEFAULT_PORT),)
+    server_name: str = "chinwag.local"
+    network: str = "chinwag"
+    data_dir: Path | None = None
+    log_level: str = "info"
+    lobby: str | None = "#lobby"
+    password: str | None = None
+    motd: str = DEFAULT_MOTD
+    advertise: bool = True
+    log_messages: bool = False
+    casemapping: str = "rfc1459"
+    opers: tuple[OperBlock, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+
+    def replace(self, **changes: Any) -> ServerConfig:
+        return dataclasses.replace(self, **changes)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT``, ``:PORT``, ``PORT`` or ``[V6]:PORT`` -> (host, port)."""
+    text = value.strip()
+    host = "0.0.0.0"
+    port_text = text
+    if text.startswith("["):
+        end = text.find("]")
+        if end == -1:
+            raise ConfigError(f"bad listen address {value!r}: missing ']'")
+        host = text[1:end]
+        port_text = text[end + 1 :].lstrip(":")
+    elif ":" in text:
+        host_part, _, port_text = text.rpartition(":")
+        host = host_part or host
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(f"bad listen address {value!r}: expected HOST:PORT") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"bad listen address {value!r}: port out of range")
+    return host, port
+
+
+def _expect(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    value = table[key]
+    if isinstance(value, bool) and kind in (int, float, (int, float)):
+        raise ConfigError(f"{where}.{key}: expected a number, got {value!r}")
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError(f"{where}.{key}: expected {names}, got {value!r}")
+    return value
+
+
+_SERVER_KEYS: dict[str, type | tuple[type, ...]] = {
+    "listen": list,
+    "server_name": str,
+    "network": str,
+    "data_dir": str,
+    "log_level": str,
+    "lobby": (str, bool),
+    "password": str,
+    "motd": str,
+    "advertise": bool,
+    "log_messages": bool,
+    "casemapping": str,
+}
+
+
+def config_from_mapping(data: dict[str, Any], base: ServerConfig | None = None) -> ServerConfig:
+    """Validate a parsed TOML document and apply it over ``base``."""
+    cfg = base or ServerConfig()
+    changes: dict[str, Any] = {}
+    known_tables = {"server", "limits", "oper"}
+    for key in data:
+        if key not in known_tables:
+            raise ConfigError(f"unknown config section or key {key!r}")
+    server = data.get("server", {})
+    if not isinstance(server, dict):
+        raise ConfigError("[server] must be a table")
+    for key in server:
+        if key not in _SERVER_KEYS:
+            raise ConfigError(f"unknown key server.{key}")
+        _expect(server, key, _SERVER_KEYS[key], "server")
+    if "listen" in server:
+        changes["listen"] = tuple(parse_listen(str(v)) for v in server["listen"])
+    for key in ("server_name", "network", "log_level", "motd", "casemapping", "password"):
+        if key in server:
+            changes[key] = server[key]
+    for key in ("advertise", "log_messages"):
+        if key in server:
+            changes[key] = server[key]
+    if "data_dir" in server:
+        changes["data_dir"] = Path(server["data_dir"]).expanduser()
+    if "lobby" in server:
+        lobby = server["lobby"]
+        changes["lobby"] = None if lobby is False or lobby == "" else lobby
+        if lobby is True:
+            changes["lobby"] = "#lobby"
+    limits = data.get("limits", {})
+    if not isinstance(limits, dict):
+        raise ConfigError("[limits] must be a table")
+    lim_fields = {f.name: f for f in dataclasses.fields(Limits)}
+    lim_changes: dict[str, Any] = {}
+    for key, value in limits.items():
+        if key not in lim_fields:
+            raise ConfigError(f"unknown key limits.{key}")
+        default = getattr(Limits(), key)
+        if isinstance(default, bool):
+            _expect(limits, key, bool, "limits")
+        elif isinstance(default, int):
+            _expect(limits, key, int, "limits")
+            if value < 0:
+                raise ConfigError(f"limits.{key}: must not be negative")
+        else:
+            _expect(limits, key, (int, float), "limits")
+            if value <= 0:
+                raise ConfigError(f"limits.{key}: must be positive")
+            value = float(value)
+        lim_changes[key] = value
+    if lim_changes:
+        changes["limits"] = dataclasses.replace(cfg.limits, **lim_changes)
+    opers = data.get("oper", [])
+    if not isinstance(opers, list):
+        raise ConfigError("[[oper]] must be an array of tables")
+    blocks = []
+    for i, block in enumerate(opers):
+        if not isinstance(block, dict) or "name" not in block or "password_hash" not in block:
+            raise ConfigError(f"oper #{i + 1}: needs name and password_hash")
+        if not str(block["password_hash"]).startswith("$argon2"):
+            raise ConfigError(
+                f"oper {block['name']!r}: password_hash must be an argon2 hash "
+                "(make one with: chinwag server --hash-password)"
+            )
+        blocks.append(
+            OperBlock(
+                str(block["name"]), str(block["password_hash"]), str(block.get("hostmask", "*"))
+            )
+        )
+    if opers:
+        changes["opers"] = tuple(blocks)
+    return validate(cfg.replace(**changes))
+
+
+def validate(cfg: ServerConfig) -> ServerConfig:
+    if cfg.log_level not in LOG_LEVELS:
+        raise ConfigError(
+            f"log_level must be one of {', '.join(LOG_LEVELS)}, not {cfg.log_level!r}"
+        )
+    if cfg.casemapping not in CASEMAPPINGS:
+        raise ConfigError(f"casemapping must be one of {', '.join(CASEMAPPINGS)}")
+    if cfg.lobby is not None and (
+        not cfg.lobby.startswith("#") or " " in cfg.lobby or "," in cfg.lobby
+    ):
+        raise ConfigError(f"lobby must be a channel name starting with '#', not {cfg.lobby!r}")
+    if not cfg.listen:
+        raise ConfigError("at least one listen address is needed")
+    if not cfg.server_name or " " in cfg.server_name:
+        raise ConfigError("server_name must be one word")
+    if not cfg.network or " " in cfg.network:
+        raise ConfigError("network must be one word")
+    return cfg
+
+
+def load_config_file(path: Path, base: ServerConfig | None = None) -> ServerConfig:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    return config_from_mapping(data, base)
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``chinwag server`` (and ``chinwag admin``). Each has a config key."""
+    g = parser.add_argument_group("server")
+    g.add_argument(
+        "--listen",
+        action="append",
+        metavar="HOST:PORT",
+        help="address to listen on; repeat for several (config: server.listen; "
+        f"default 0.0.0.0:{DEFAULT_PORT})",
+    )
+    g.add_argument(
+        "--config", metavar="FILE", type=Path, help="TOML config file (see chinwag.example.toml)"
+    )
+    g.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        help="where the SQLite database lives (config: server.data_dir; default ./chinwag-data)",
+    )
+    g.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        help="log verbosity (config: server.log_level; default info)",
+    )
+    g.add_argument(
+        "--no-lobby",
+        action="store_true",
+        default=None,
+        help="do not auto-join clients to the lobby channel (config: server.lobby = false)",
+    )
+    g.add_argument(
+        "--no-flood-limit",
+        action="store_true",
+        default=None,
+        help="turn flood control off, for benchmarks and conformance suites "
+        "(config: limits.flood_limit = false)",
+    )
+    g.add_argument(
+        "--no-advertise",
+        action="store_true",
+        default=None,
+        help="do not announce the server on the LAN with mDNS (config: server.advertise = false)",
+    )
+    g.add_argument(
+        "--log-messages",
+        action="store_true",
+        default=None,
+        help="log channel messages too (config: server.log_messages = true)",
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """Defaults, then ``--config``, then flags. Raises ConfigError."""
+    cfg = ServerConfig(data_dir=Path("chinwag-data"))
+    if getattr(args, "config", None):
+        cfg = load_config_file(args.config, cfg)
+    changes: dict[str, Any] = {}
+    if getattr(args, "listen", None):
+        changes["listen"] = tuple(parse_listen(v) for v in args.listen)
+    if getattr(args, "data_dir", None):
+        changes["data_dir"] = args.data_dir
+    if getattr(args, "log_level", None):
+        changes["log_level"] = args.log_level
+    if getattr(args, "no_lobby", None):
+        changes["lobby"] = None
+    if getattr(args, "no_advertise", None):
+        changes["advertise"] = False
+    if getattr(args, "log_messages", None):
+        changes["log_messages"] = True
+    if getattr(args, "no_flood_limit", None):
+        changes["limits"] = dataclasses.replace(cfg.limits, flood_limit=False)
+    return validate(cfg.replace(**changes))

@@ -1,0 +1,755 @@
+"""The server core: connections in, lines out, with no I/O of its own.
+
+Theory of operation
+-------------------
+A transport accepts a connection and calls :meth:`Server.connect` with a :class:`Link`
+(write/close/buffered). Bytes from the peer go to :meth:`Server.receive`, which splits
+lines, enforces the input limits and flood control, parses, and dispatches through the
+one command table in :mod:`chinwag.server.handlers`.
+
+Handlers never write to sockets: they queue bytes on users (``User.out``). The first
+queued line of a turn marks the user dirty and calls ``on_dirty`` once, and the transport
+answers by calling :meth:`flush` soon after (once per event-loop turn), so every write to
+a client is coalesced into one ``write`` per turn. A channel message is serialized once
+per distinct tag mask (see :mod:`chinwag.server.caps`), not once per recipient.
+
+Time-based duties (ping and registration time-outs, throttled input, ban expiry) happen
+in :meth:`tick`, which the transport calls periodically.
+
+What this module does not do: sockets, timers, threads, files. Storage is reached through
+the :class:`chinwag.storage.base.Storage` interface handed in by the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from chinwag.errors import ProtocolError
+from chinwag.proto import numerics as N
+from chinwag.proto.casemap import folder
+from chinwag.proto.limits import CLIENT_TAG_BYTES, LINE_BYTES, TAG_BYTES
+from chinwag.proto.masks import match_mask
+from chinwag.proto.message import Message, escape_tag_value, parse
+from chinwag.server.caps import TAG_MESSAGE, TAG_TIME
+from chinwag.server.config import ServerConfig
+from chinwag.server.events import ServerEvent
+from chinwag.server.state import Channel, Link, User
+
+if TYPE_CHECKING:
+    from chinwag.storage.base import Storage
+
+log = logging.getLogger("chinwag.server")
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    nick: str
+    username: str
+    host: str
+    address: str
+    connected_at: float
+    idle: float
+    channels: tuple[str, ...]
+    away: str | None
+    oper: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    users: int
+    channels: int
+    messages: int
+    connections: int
+
+
+@dataclass(frozen=True, slots=True)
+class BanInfo:
+    mask: str
+    reason: str
+    set_at: float
+    expires_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class WhowasEntry:
+    nick: str
+    username: str
+    host: str
+    realname: str
+    at: float
+
+
+def _is_closed(user: User) -> bool:
+    """Read ``user.closed`` afresh (a handler may have closed it; keeps mypy honest)."""
+    return user.closed
+
+
+_time_cache: tuple[int, str] = (0, "")
+
+
+def server_time(now: float | None = None) -> str:
+    """IRCv3 server-time value, e.g. 2026-11-21T15:50:53.123Z (cached per millisecond)."""
+    global _time_cache
+    t = time.time() if now is None else now
+    ms = int(t * 1000)
+    if _time_cache[0] == ms:
+        return _time_cache[1]
+    dt = datetime.fromtimestamp(ms / 1000, UTC)
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    _time_cache = (ms, text)
+    return text
+
+
+def format_line(command: str, params: tuple[str, ...], source: str | None) -> str:
+    """Serialize a server line; the last parameter is always trailing (':')."""
+    parts = [":" + source, command] if source else [command]
+    if params:
+        parts.extend(params[:-1])
+        parts.append(":" + params[-1])
+    return " ".join(parts)
+
+
+class Outgoing:
+    """One message for many recipients, serialized once per tag mask."""
+
+    __slots__ = ("body", "cache", "msg_tags", "time_tag")
+
+    def __init__(
+        self,
+        command: str,
+        params: tuple[str, ...],
+        source: str | None,
+        msg_tags: dict[str, str] | None = None,
+        at: float | None = None,
+    ) -> None:
+        self.body = format_line(command, params, source)
+        self.time_tag = server_time(at)
+        # Tags only message-tags recipients see: msgid and relayed client-only tags.
+        self.msg_tags = msg_tags
+        self.cache: dict[int, bytes] = {}
+
+    def tags_for(self, mask: int) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        if mask & TAG_TIME:
+            tags["time"] = self.time_tag
+        if mask & TAG_MESSAGE and self.msg_tags:
+            tags.update(self.msg_tags)
+        return tags
+
+    def line_for(self, mask: int) -> bytes:
+        data = self.cache.get(mask)
+        if data is None:
+            tags = self.tags_for(mask)
+            if tags:
+                data = (_tag_prefix(tags) + self.body + "\r\n").encode()
+            else:
+                data = (self.body + "\r\n").encode()
+            self.cache[mask] = data
+        return data
+
+
+def _tag_prefix(tags: dict[str, str]) -> str:
+    return (
+        "@"
+        + ";".join(f"{k}={escape_tag_value(v)}" if v else k for k in tags for v in (tags[k],))
+        + " "
+    )
+
+
+class Server:
+    """All users and channels of one server, and the command dispatch."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        storage: Storage | None = None,
+        on_dirty: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.limits = config.limits
+        self.fold = folder(config.casemapping)
+        self.storage = storage
+        self.on_dirty = on_dirty or (lambda: None)
+        self.created = time.time()
+        self.by_nick: dict[str, User] = {}  # folded nick -> registered user
+        self.connections: set[User] = set()
+        self.channels: dict[str, Channel] = {}
+        self.whowas: deque[WhowasEntry] = deque(maxlen=max(1, self.limits.whowas))
+        self.monitors: dict[str, set[User]] = {}  # folded nick -> users monitoring it
+        self.server_bans: dict[str, BanInfo] = {}  # server-wide bans by mask
+        self.per_ip: dict[str, int] = {}
+        self.dirty: list[User] = []
+        self.doomed: list[tuple[User, str]] = []
+        self.throttled: set[User] = set()
+        self.listeners: list[Callable[[ServerEvent], None]] = []
+        self.messages = 0
+        self.next_id = 1
+        self.next_batch = 1
+        self.next_msgid = 1
+        self.msgid_prefix = f"{int(self.created):x}"
+        self.max_users = 0
+        self.isupport = self._isupport_tokens()
+
+    # -- events ---------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[ServerEvent], None]) -> Callable[[], None]:
+        self.listeners.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self.listeners:
+                self.listeners.remove(callback)
+
+        return unsubscribe
+
+    def emit(
+        self, kind: str, text: str, *, level: int = logging.INFO, **fields: str | None
+    ) -> None:
+        log.log(level, text)
+        if self.listeners:
+            event = ServerEvent(kind, text, time.time(), **fields)
+            for cb in list(self.listeners):
+                try:
+                    cb(event)
+                except Exception:
+                    log.exception("event listener failed")
+
+    # -- connections -----------------------------------------------------------------
+
+    def connect(self, link: Link, ip: str, port: int) -> User | None:
+        """A new connection. Returns its User, or None if it was refused (and closed)."""
+        limit = self.limits.connections_per_ip
+        count = self.per_ip.get(ip, 0)
+        if limit and count >= limit:
+            link.write(b"ERROR :Closing Link: too many connections from your address\r\n")
+            link.close()
+            self.emit(
+                "error",
+                f"refused {ip}:{port}: too many connections from that address",
+                level=logging.WARNING,
+                address=f"{ip}:{port}",
+            )
+            return None
+        self.per_ip[ip] = count + 1
+        user = User(self, link, ip, port, self.next_id)
+        self.next_id += 1
+        self.connections.add(user)
+        self.emit("connect", f"connection from {user.address}", address=user.address)
+        return user
+
+    def connection_lost(self, user: User, reason: str = "Connection closed") -> None:
+        """The transport saw the peer go away."""
+        self.quit(user, reason, notify_peer=False)
+
+    def receive(self, user: User, data: bytes) -> None:
+        if user.closed:
+            return
+        buf = user.inbuf + data if user.inbuf else data
+        start = 0
+        limit = LINE_BYTES + TAG_BYTES + 1
+        while True:
+            nl = buf.find(b"\n", start)
+            if nl == -1:
+                break
+            line = buf[start:nl]
+            start = nl + 1
+            if user.skip_to_newline:
+                user.skip_to_newline = False
+                continue
+            if user.pending is not None:
+                self._queue_pending(user, line)
+            else:
+                self._consume(user, line)
+            if _is_closed(user):
+                return
+        rest = buf[start:]
+        if len(rest) > limit:
+            # A line with no end in sight: answer once, drop it, keep the connection.
+            if not user.skip_to_newline:
+                self.numeric(user, N.ERR_INPUTTOOLONG, "Input line was too long")
+            user.skip_to_newline = True
+            rest = b""
+        user.inbuf = rest
+
+    def _consume(self, user: User, line: bytes) -> None:
+        if self.limits.flood_limit and user.registered:
+            now = time.monotonic()
+            user.tokens = min(
+                float(self.limits.flood_burst),
+                user.tokens + (now - user.tokens_at) / self.limits.flood_interval,
+            )
+            user.tokens_at = now
+            if user.tokens < 1.0:
+                user.pending = deque()
+                user.pending_bytes = 0
+                self.throttled.add(user)
+                self._queue_pending(user, line)
+                return
+            user.tokens -= 1.0
+        self.handle_line(user, line)
+
+    def _queue_pending(self, user: User, line: bytes) -> None:
+        assert user.pending is not None
+        user.pending.append(line)
+        user.pending_bytes += len(line)
+        if user.pending_bytes > self.limits.recvq_bytes:
+            self.quit(user, "Excess Flood")
+
+    def _drain_pending(self, user: User, now: float) -> None:
+        pending = user.pending
+        if pending is None:
+            self.throttled.discard(user)
+            return
+        user.tokens = min(
+            float(self.limits.flood_burst),
+            user.tokens + (now - user.tokens_at) / self.limits.flood_interval,
+        )
+        user.tokens_at = now
+        while pending and user.tokens >= 1.0 and not user.closed:
+            user.tokens -= 1.0
+            line = pending.popleft()
+            user.pending_bytes -= len(line)
+            self.handle_line(user, line)
+        if not pending:
+            user.pending = None
+            user.pending_bytes = 0
+            self.throttled.discard(user)
+
+    def handle_line(self, user: User, line: bytes) -> None:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if not line.strip():
+            return
+        body_start = 0
+        if line[:1] == b"@":
+            sp = line.find(b" ")
+            if sp == -1 or sp > CLIENT_TAG_BYTES + 1:
+                self.numeric(user, N.ERR_INPUTTOOLONG, "Input line was too long")
+                return
+            body_start = sp + 1
+        if len(line) - body_start > LINE_BYTES - 2:
+            self.numeric(user, N.ERR_INPUTTOOLONG, "Input line was too long")
+            return
+        user.last_recv = time.monotonic()
+        user.ping_sent = 0.0
+        try:
+            msg = parse(line)
+        except ProtocolError:
+            return  # a line with no command: nothing to answer
+        self.dispatch(user, msg, line)
+
+    def dispatch(self, user: User, msg: Message, raw: bytes = b"") -> None:
+        from chinwag.server.handlers import dispatch
+
+        label = msg.tags.get("label") if msg.tags and "labeled-response" in user.caps else None
+        if label is not None:
+            user.capture = []
+            user.label = label
+        try:
+            dispatch(self, user, msg)
+        except Exception:
+            log.exception(
+                "handler for %s failed on line %r from %s", msg.command, raw[:600], user.address
+            )
+            self.numeric(
+                user,
+                N.ERR_UNKNOWNERROR,
+                msg.command or "*",
+                "Internal error processing that command",
+            )
+        finally:
+            if label is not None:
+                self._finish_label(user, label)
+        if self.doomed:
+            self._reap()
+
+    def _finish_label(self, user: User, label: str) -> None:
+        captured = user.capture or []
+        user.capture = None
+        user.label = None
+        if user.closed:
+            return
+        if not captured:
+            self._write(user, "ACK", (), self.config.server_name, {"label": label})
+        elif len(captured) == 1:
+            command, params, source, tags = captured[0]
+            tags = {"label": label, **tags}
+            self._write(user, command, params, source, tags)
+        else:
+            batch = self.new_batch_id()
+            self._write(
+                user,
+                "BATCH",
+                ("+" + batch, "labeled-response"),
+                self.config.server_name,
+                {"label": label},
+            )
+            for command, params, source, tags in captured:
+                self._write(user, command, params, source, {**tags, "batch": batch})
+            self._write(user, "BATCH", ("-" + batch,), self.config.server_name, {})
+
+    def new_batch_id(self) -> str:
+        self.next_batch += 1
+        return f"b{self.next_batch}"
+
+    def new_msgid(self) -> str:
+        self.next_msgid += 1
+        return f"{self.msgid_prefix}-{self.next_msgid}"
+
+    # -- output ---------------------------------------------------------------------
+
+    def _push(self, user: User, data: bytes) -> None:
+        if user.closed:
+            return
+        if not user.out:
+            if not self.dirty:
+                self.on_dirty()
+            self.dirty.append(user)
+        user.out.append(data)
+        user.out_bytes += len(data)
+        if user.out_bytes > self.limits.sendq_bytes:
+            self.doomed.append((user, "SendQ exceeded"))
+
+    def _write(
+        self,
+        user: User,
+        command: str,
+        params: tuple[str, ...],
+        source: str | None,
+        tags: dict[str, str],
+    ) -> None:
+        """Write one line to ``user`` now (bypasses label capture)."""
+        if user.tagmask & TAG_TIME and "time" not in tags:
+            tags = {"time": server_time(), **tags}
+        line = format_line(command, params, source)
+        if tags:
+            line = _tag_prefix(tags) + line
+        self._push(user, (line + "\r\n").encode())
+
+    def send(
+        self,
+        user: User,
+        command: str,
+        *params: str,
+        source: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """Send one message to one user (captured for labeled-response when active)."""
+        src = self.config.server_name if source is None else (source or None)
+        if user.capture is not None:
+            user.capture.append((command, params, src, dict(tags or {})))
+            return
+        self._write(user, command, params, src, dict(tags or {}))
+
+    def numeric(self, user: User, code: str, *params: str) -> None:
+        self.send(user, code, user.nick, *params)
+
+    def fail(self, user: User, command: str, code: str, *context_and_text: str) -> None:
+        """A standard reply FAIL (for clients with standard-replies), else a NOTICE."""
+        if "standard-replies" in user.caps:
+            self.send(user, "FAIL", command, code, *context_and_text)
+        else:
+            self.send(user, "NOTICE", user.nick, context_and_text[-1])
+
+    def deliver(self, users: Iterable[User], out: Outgoing, skip: User | None = None) -> None:
+        """Fan one message out to many users."""
+        for u in users:
+            if u is skip:
+                continue
+            if u.capture is not None:
+                u.capture.append(self._outgoing_capture(u, out))
+                continue
+            self._push(u, out.line_for(u.tagmask))
+
+    def deliver_to(self, user: User, out: Outgoing) -> None:
+        if user.capture is not None:
+            user.capture.append(self._outgoing_capture(user, out))
+        else:
+            self._push(user, out.line_for(user.tagmask))
+
+    @staticmethod
+    def _outgoing_capture(
+        user: User, out: Outgoing
+    ) -> tuple[str, tuple[str, ...], str | None, dict[str, str]]:
+        msg = parse(out.body)
+        return (msg.command, msg.params, msg.source, out.tags_for(user.tagmask))
+
+    def flush(self) -> None:
+        """Write every user's queued output: one write per user per turn."""
+        dirty = self.dirty
+        self.dirty = []
+        sendq = self.limits.sendq_bytes
+        for user in dirty:
+            if user.closed or not user.out:
+                user.out.clear()
+                continue
+            data = b"".join(user.out) if len(user.out) > 1 else user.out[0]
+            user.out.clear()
+            user.out_bytes = 0
+            user.link.write(data)
+            if user.link.buffered() > sendq:
+                self.doomed.append((user, "SendQ exceeded"))
+        if self.doomed:
+            self._reap()
+
+    def _reap(self) -> None:
+        while self.doomed:
+            doomed = self.doomed
+            self.doomed = []
+            for user, reason in doomed:
+                self.quit(user, reason)
+
+    # -- leaving -----------------------------------------------------------------------
+
+    def quit(
+        self,
+        user: User,
+        reason: str,
+        *,
+        notify_peer: bool = True,
+        quit_message: str | None = None,
+        broadcast: bool = True,
+    ) -> None:
+        """Remove ``user``: tell the channels, close the link. Idempotent."""
+        if user.closed:
+            return
+        if user.registered:
+            shown = quit_message if quit_message is not None else reason
+            out = Outgoing("QUIT", (shown,), user.source)
+            peers: set[User] = set()
+            for channel in user.channels.values():
+                peers.update(channel.members)
+                del channel.members[user]
+                if not channel.members:
+                    self.channels.pop(channel.folded, None)
+            peers.discard(user)
+            if broadcast:
+                self.deliver(peers, out)
+            user.channels.clear()
+            self.whowas.append(
+                WhowasEntry(user.nick, user.username, user.host, user.realname, time.time())
+            )
+            if self.by_nick.get(user.folded) is user:
+                del self.by_nick[user.folded]
+            self.notify_monitors(user.nick, online=False)
+            self.emit(
+                "quit",
+                f"{user.nick} ({user.address}) quit: {reason}",
+                nick=user.nick,
+                address=user.address,
+            )
+        else:
+            self.emit(
+                "quit",
+                f"unregistered connection {user.address} closed: {reason}",
+                address=user.address,
+            )
+        for folded in user.monitor:
+            watchers = self.monitors.get(folded)
+            if watchers is not None:
+                watchers.discard(user)
+                if not watchers:
+                    del self.monitors[folded]
+        user.monitor.clear()
+        if notify_peer:
+            user.out.append(f"ERROR :Closing Link: {user.host} ({reason})\r\n".encode())
+            data = b"".join(user.out)
+            user.out.clear()
+            try:
+                user.link.write(data)
+            finally:
+                user.link.close()
+        user.closed = True
+        user.out.clear()
+        self.connections.discard(user)
+        self.throttled.discard(user)
+        count = self.per_ip.get(user.ip, 1) - 1
+        if count <= 0:
+            self.per_ip.pop(user.ip, None)
+        else:
+            self.per_ip[user.ip] = count
+
+    def shutdown(self, reason: str = "Server shutting down") -> None:
+        """Say goodbye to everyone: each client gets an ERROR with ``reason``."""
+        for user in list(self.connections):
+            self.quit(user, reason, broadcast=False)
+        self.emit("stop", f"server stopped: {reason}")
+
+    # -- periodic duties -----------------------------------------------------------------
+
+    def tick(self, now: float | None = None, sweep: bool = True) -> None:
+        """Periodic duties. ``sweep`` also checks every connection's timers (slower)."""
+        mono = time.monotonic() if now is None else now
+        for user in list(self.throttled):
+            self._drain_pending(user, mono)
+        if self.doomed:
+            self._reap()
+        if not sweep:
+            return
+        lim = self.limits
+        for user in list(self.connections):
+            idle = mono - user.last_recv
+            if not user.registered:
+                if mono - (
+                    user.last_recv if user.ping_sent == 0 else user.ping_sent
+                ) > lim.registration_timeout and (
+                    time.time() - user.connected_at > lim.registration_timeout
+                ):
+                    self.quit(user, "Registration timeout")
+                continue
+            if user.ping_sent:
+                if mono - user.ping_sent > lim.ping_timeout:
+                    self.quit(user, f"Ping timeout: {int(mono - user.ping_sent)} seconds")
+            elif idle > lim.ping_interval:
+                user.ping_sent = mono
+                self.send(user, "PING", self.config.server_name, source="")
+        if self.server_bans:
+            wall = time.time()
+            for mask, ban in list(self.server_bans.items()):
+                if ban.expires_at is not None and ban.expires_at <= wall:
+                    del self.server_bans[mask]
+                    self.emit("ban", f"ban on {mask} expired")
+        if self.storage is not None:
+            self.storage.flush()
+        if self.doomed:
+            self._reap()
+
+    # -- helpers for handlers -------------------------------------------------------------
+
+    def find_user(self, nick: str) -> User | None:
+        return self.by_nick.get(self.fold(nick))
+
+    def find_channel(self, name: str) -> Channel | None:
+        return self.channels.get(self.fold(name))
+
+    def banned_from_server(self, user: User) -> BanInfo | None:
+        if not self.server_bans:
+            return None
+        source = user.source
+        for ban in self.server_bans.values():
+            if match_mask(ban.mask, source, self.fold):
+                return ban
+        return None
+
+    def notify_monitors(self, nick: str, online: bool, source: str = "") -> None:
+        watchers = self.monitors.get(self.fold(nick))
+        if not watchers:
+            return
+        for w in watchers:
+            if online:
+                self.numeric(w, N.RPL_MONONLINE, source or nick)
+            else:
+                self.numeric(w, N.RPL_MONOFFLINE, nick)
+
+    def record_message(
+        self, channel: Channel, user: User, command: str, text: str, msgid: str
+    ) -> None:
+        self.messages += 1
+        if self.storage is not None:
+            self.storage.append_message(
+                channel.name, user.source, command, text, time.time(), msgid
+            )
+
+    def _isupport_tokens(self) -> list[str]:
+        lim = self.limits
+        return [
+            f"AWAYLEN={lim.awaylen}",
+            f"CASEMAPPING={self.config.casemapping}",
+            f"CHANLIMIT=#:{lim.chanlimit}",
+            "CHANMODES=b,k,l,imnt",
+            f"CHANNELLEN={lim.channellen}",
+            "CHANTYPES=#",
+            "ELIST=U",
+            "HOSTLEN=64",
+            f"KICKLEN={lim.kicklen}",
+            f"MAXLIST=b:{lim.maxbans}",
+            f"MAXTARGETS={lim.max_targets}",
+            f"MODES={lim.modes}",
+            f"MONITOR={lim.monitor}",
+            f"NETWORK={self.config.network}",
+            f"NICKLEN={lim.nicklen}",
+            "PREFIX=(ov)@+",
+            "STATUSMSG=@+",
+            f"TARGMAX=PRIVMSG:{lim.max_targets},NOTICE:{lim.max_targets},TAGMSG:{lim.max_targets},"
+            f"JOIN:{lim.max_targets},PART:{lim.max_targets},KICK:1,WHOIS:1,NAMES:1,"
+            f"MONITOR:{lim.monitor},ISON:,USERHOST:5",
+            f"TOPICLEN={lim.topiclen}",
+            "USERLEN=16",
+            "UTF8ONLY",
+            "WHOX",
+        ]
+
+    # -- the admin interface (called on the server's thread) ------------------------------
+
+    def users(self) -> list[UserInfo]:
+        now = time.time()
+        return [
+            UserInfo(
+                u.nick,
+                u.username,
+                u.host,
+                u.address,
+                u.connected_at,
+                max(0.0, now - u.last_active),
+                tuple(c.name for c in u.channels.values()),
+                u.away,
+                u.oper,
+            )
+            for u in sorted(self.by_nick.values(), key=lambda u: u.folded)
+        ]
+
+    def stats(self) -> Stats:
+        return Stats(len(self.by_nick), len(self.channels), self.messages, len(self.connections))
+
+    def kill(self, nick: str, reason: str, by: str = "admin") -> bool:
+        user = self.find_user(nick)
+        if user is None:
+            return False
+        self.emit(
+            "kill", f"{nick} was removed by {by}: {reason}", nick=user.nick, address=user.address
+        )
+        self.quit(user, f"Killed ({by} ({reason}))")
+        return True
+
+    def add_ban(
+        self, mask: str, reason: str, duration: float | None = None, by: str = "admin"
+    ) -> list[str]:
+        from chinwag.proto.masks import normalize_mask
+
+        full = normalize_mask(mask)
+        now = time.time()
+        self.server_bans[full] = BanInfo(
+            full, reason, now, None if duration is None else now + duration
+        )
+        when = "permanently" if duration is None else f"for {int(duration)}s"
+        self.emit("ban", f"{by} banned {full} {when}: {reason}")
+        removed = []
+        for user in list(self.by_nick.values()):
+            if match_mask(full, user.source, self.fold):
+                removed.append(user.nick)
+                self.quit(user, f"Banned: {reason}")
+        return removed
+
+    def remove_ban(self, mask: str) -> bool:
+        from chinwag.proto.masks import normalize_mask
+
+        for key in (mask, normalize_mask(mask)):
+            if key in self.server_bans:
+                del self.server_bans[key]
+                self.emit("ban", f"ban on {key} lifted")
+                return True
+        return False
+
+    def bans(self) -> list[BanInfo]:
+        return sorted(self.server_bans.values(), key=lambda b: b.set_at)
+
+    def notice_all(self, text: str) -> None:
+        out = Outgoing("NOTICE", ("*", text), self.config.server_name)
+        for user in list(self.by_nick.values()):
+            self.deliver_to(user, out)
+        self.emit("notice", f"server notice to everyone: {text}")

@@ -1,0 +1,184 @@
+"""Server state: users (one per connection) and channels.
+
+A :class:`User` is the sans-I/O session of one connection: the transport feeds it bytes
+with :meth:`User.receive_data` and writes out whatever the core queued for it when the
+core asks (see :meth:`chinwag.server.core.Server.flush`). Nothing here touches a socket.
+
+Names are folded once, at the edge, with the server's casemapping; dicts are keyed by the
+folded name and the name is displayed as the user typed it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from chinwag.server.core import Server
+
+
+class Link(Protocol):
+    """What the core needs from a transport connection."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+    def buffered(self) -> int:
+        """Bytes written but not yet sent to the peer."""
+        ...
+
+
+class User:
+    __slots__ = (
+        "__weakref__",
+        "address",
+        "away",
+        "cap_negotiating",
+        "cap_version",
+        "caps",
+        "capture",
+        "channels",
+        "closed",
+        "connected_at",
+        "folded",
+        "host",
+        "id",
+        "inbuf",
+        "ip",
+        "label",
+        "last_active",
+        "last_recv",
+        "link",
+        "modes",
+        "monitor",
+        "nick",
+        "oper",
+        "out",
+        "out_bytes",
+        "pass_ok",
+        "pending",
+        "pending_bytes",
+        "ping_sent",
+        "port",
+        "realname",
+        "registered",
+        "server",
+        "skip_to_newline",
+        "tagmask",
+        "tokens",
+        "tokens_at",
+        "username",
+    )
+
+    def __init__(self, server: Server, link: Link, ip: str, port: int, uid: int) -> None:
+        now = time.time()
+        self.server = server
+        self.link = link
+        self.id = uid
+        self.ip = ip
+        self.port = port
+        self.address = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+        self.host = ip
+        self.nick = "*"
+        self.folded = ""
+        self.username = ""
+        self.realname = ""
+        self.registered = False
+        self.pass_ok = server.config.password is None
+        self.caps: set[str] = set()
+        self.cap_negotiating = False
+        self.cap_version = 0
+        self.tagmask = 0
+        self.channels: dict[str, Channel] = {}
+        self.away: str | None = None
+        self.modes: set[str] = set()
+        self.oper = False
+        self.monitor: set[str] = set()
+        self.connected_at = now
+        self.last_active = now
+        self.last_recv = time.monotonic()
+        self.ping_sent = 0.0
+        self.out: list[bytes] = []
+        self.out_bytes = 0
+        self.inbuf = b""
+        self.skip_to_newline = False
+        self.pending: deque[bytes] | None = None
+        self.pending_bytes = 0
+        self.tokens = float(server.config.limits.flood_burst)
+        self.tokens_at = time.monotonic()
+        self.closed = False
+        self.capture: list[tuple[str, tuple[str, ...], str | None, dict[str, str]]] | None = None
+        self.label: str | None = None
+
+    @property
+    def source(self) -> str:
+        return f"{self.nick}!{self.username}@{self.host}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.nick} {self.address}>"
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes from the peer. Complete lines are handled at once (or throttled)."""
+        self.server.receive(self, data)
+
+
+class Channel:
+    __slots__ = (
+        "bans",
+        "created",
+        "folded",
+        "invites",
+        "key",
+        "limit",
+        "members",
+        "modes",
+        "name",
+        "topic",
+        "topic_at",
+        "topic_by",
+    )
+
+    def __init__(self, name: str, folded: str) -> None:
+        self.name = name
+        self.folded = folded
+        self.members: dict[User, str] = {}  # user -> prefix modes held, e.g. "o", "ov"
+        self.modes: set[str] = {"n", "t"}
+        self.key: str | None = None
+        self.limit: int | None = None
+        self.bans: list[tuple[str, str, int]] = []  # (mask, set by, set at)
+        self.invites: set[str] = set()  # folded nicks invited (for +i)
+        self.topic = ""
+        self.topic_by = ""
+        self.topic_at = 0
+        self.created = int(time.time())
+
+    def __repr__(self) -> str:
+        return f"<Channel {self.name} {len(self.members)} members>"
+
+    def prefix_of(self, user: User, multi: bool = False) -> str:
+        held = self.members.get(user, "")
+        if not held:
+            return ""
+        out = ("@" if "o" in held else "") + ("+" if "v" in held else "")
+        return out if multi else out[:1]
+
+    def is_op(self, user: User) -> bool:
+        return "o" in self.members.get(user, "")
+
+    def mode_string(self, show_key: bool) -> tuple[str, ...]:
+        flags = "".join(sorted(self.modes))
+        params: list[str] = []
+        if self.key is not None:
+            flags += "k"
+            params.append(self.key if show_key else "*")
+        if self.limit is not None:
+            flags += "l"
+            params.append(str(self.limit))
+        return ("+" + flags, *params)
+
+
+# A handler: (server, user, message) -> None. Defined here so state and handlers agree.
+Handler = Callable[..., None]

@@ -1,0 +1,1 @@
+"""Persistent storage behind one interface; all SQL lives in this package."""

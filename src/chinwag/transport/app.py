@@ -1,0 +1,192 @@
+"""The running server: listeners, the periodic tick, storage, advertisement, shutdown.
+
+:class:`ServerApp` is the asyncio side of one server. ``chinwag server`` runs it in the
+foreground (:func:`serve_forever`); the admin window and the tests run it on a thread of
+its own through :class:`chinwag.transport.runner.ServerRunner`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from chinwag.errors import LocalError
+from chinwag.server.config import ServerConfig
+from chinwag.server.core import Server
+from chinwag.storage.base import MemoryStorage, Storage
+from chinwag.transport.tcp import IRCProtocol
+
+log = logging.getLogger("chinwag.server")
+
+TICK_SECONDS = 0.25  # throttled input is released at this granularity
+SWEEP_EVERY = 8  # ticks between full sweeps of every connection's timers (2 s)
+SHUTDOWN_GRACE = 2.0  # seconds to let ERROR lines drain before sockets are dropped
+
+
+def open_storage(config: ServerConfig) -> Storage:
+    if config.data_dir is None:
+        return MemoryStorage()
+    from chinwag.storage.sqlite import SQLiteStorage
+
+    return SQLiteStorage.in_dir(config.data_dir)
+
+
+class ServerApp:
+    def __init__(self, config: ServerConfig, storage: Storage | None = None) -> None:
+        self.config = config
+        self.storage = storage if storage is not None else open_storage(config)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.core = Server(config, self.storage, on_dirty=self._schedule_flush)
+        self.servers: list[asyncio.base_events.Server] = []
+        self.bound: list[tuple[str, int]] = []
+        self.stopped = asyncio.Event()
+        self._tick_task: asyncio.Task[None] | None = None
+        self._advertiser: Any = None
+        self._stopping = False
+
+    def _schedule_flush(self) -> None:
+        assert self.loop is not None
+        self.loop.call_soon(self.core.flush)
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        for host, port in self.config.listen:
+            try:
+                srv = await self.loop.create_server(
+                    lambda: IRCProtocol(self.core),
+                    host=host or None,
+                    port=port,
+                    reuse_address=True,
+                    backlog=4096,
+                )
+            except OSError as exc:
+                await self._close_servers()
+                if exc.errno == errno.EADDRINUSE:
+                    raise LocalError(
+                        f"cannot listen on {host}:{port}: address already in use"
+                    ) from None
+                raise LocalError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            self.servers.append(srv)
+            for sock in srv.sockets:
+                addr = sock.getsockname()
+                self.bound.append((str(addr[0]), int(addr[1])))
+        for host, port in self.bound:
+            self.core.emit("listen", f"listening on {host}:{port}")
+        self._tick_task = asyncio.create_task(self._ticker())
+        if self.config.advertise:
+            await self._advertise()
+
+    async def _advertise(self) -> None:
+        try:
+            from chinwag.discovery import Advertiser
+        except ImportError:
+            return
+        port = self.bound[0][1]
+        try:
+            adv = Advertiser(network=self.config.network, port=port)
+            await asyncio.get_running_loop().run_in_executor(None, adv.start)
+        except Exception as exc:  # mDNS is a convenience: never fatal
+            log.warning("could not advertise on the LAN (mDNS): %s", exc)
+            return
+        self._advertiser = adv
+        self.core.emit("listen", f"advertised on the LAN as {', '.join(adv.names)} (_irc._tcp)")
+
+    async def _ticker(self) -> None:
+        n = 0
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            n += 1
+            try:
+                self.core.tick(sweep=n % SWEEP_EVERY == 0)
+            except Exception:
+                log.exception("periodic tick failed")
+
+    async def _close_servers(self) -> None:
+        for srv in self.servers:
+            srv.close()
+        self.servers = []
+
+    async def stop(self, reason: str = "Server shutting down") -> None:
+        if self._stopping:
+            await self.stopped.wait()
+            return
+        self._stopping = True
+        try:
+            if self._advertiser is not None:
+                adv, self._advertiser = self._advertiser, None
+                await asyncio.get_running_loop().run_in_executor(None, adv.close)
+            for srv in self.servers:
+                srv.close()
+            self.core.shutdown(reason)
+            self.core.flush()
+            if self._tick_task is not None:
+                self._tick_task.cancel()
+            # Let the ERROR lines drain; transports close themselves once written.
+            deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE
+            while self.core.connections and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+            self.servers = []
+            try:
+                self.storage.close()
+            except Exception:
+                log.exception("closing storage failed")
+        finally:
+            self.stopped.set()
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when it is installed (and not switched off with CHINWAG_NO_UVLOOP=1)."""
+    import os
+
+    if not os.environ.get("CHINWAG_NO_UVLOOP"):
+        try:
+            import uvloop
+
+            loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+            return loop
+        except ImportError:
+            pass
+    return asyncio.new_event_loop()
+
+
+def serve_forever(
+    config: ServerConfig, on_ready: Callable[[ServerApp], None] | None = None
+) -> None:
+    """Run a server in the foreground until SIGINT/SIGTERM. Raises LocalError."""
+    import signal
+
+    async def main() -> None:
+        app = ServerApp(config)
+        await app.start()
+        if on_ready is not None:
+            on_ready(app)
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, done.set)
+        await done.wait()
+        log.info("shutting down")
+        await app.stop("Server shutting down")
+
+    loop = new_event_loop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+def lan_addresses() -> list[str]:
+    """IPv4 addresses of this machine that others on the LAN may reach (best effort)."""
+    found: list[str] = []
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            addr = str(info[4][0])
+            if not addr.startswith("127.") and addr not in found:
+                found.append(addr)
+    except OSError:
+        pass
+    return found

@@ -1,0 +1,56 @@
+"""Plain TCP: an asyncio Protocol per connection, feeding the sans-I/O core."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+from chinwag.server.core import Server
+from chinwag.server.state import User
+
+
+class IRCProtocol(asyncio.Protocol):
+    """One connection. It is the core's :class:`~chinwag.server.state.Link` for that user."""
+
+    __slots__ = ("core", "transport", "user")
+
+    def __init__(self, core: Server) -> None:
+        self.core = core
+        self.transport: asyncio.Transport | None = None
+        self.user: User | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername") or ("?", 0)
+        self.user = self.core.connect(self, str(peer[0]), int(peer[1]))
+
+    def data_received(self, data: bytes) -> None:
+        user = self.user
+        if user is not None:
+            self.core.receive(user, data)
+
+    def eof_received(self) -> bool | None:
+        return None  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        user = self.user
+        if user is not None and not user.closed:
+            reason = "Connection closed" if exc is None else f"Read error: {exc.__class__.__name__}"
+            self.core.connection_lost(user, reason)
+        self.user = None
+        self.transport = None
+
+    # -- Link --------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def buffered(self) -> int:
+        if self.transport is None:
+            return 0
+        return self.transport.get_write_buffer_size()

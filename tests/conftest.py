@@ -1,0 +1,49 @@
+"""Fixtures shared by every test package: a real chinwag server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chinwag.proto.limits import Limits
+from chinwag.server.config import ServerConfig
+from chinwag.transport.runner import ServerRunner
+
+
+def test_config(tmp_path: Path, **changes: Any) -> ServerConfig:
+    """A config for tests: loopback, ephemeral port, SQLite in tmp_path, no mDNS, no flood limit."""
+    limit_changes = changes.pop("limits", {})
+    limits = dataclasses.replace(Limits(flood_limit=False), **limit_changes)
+    base = ServerConfig(
+        listen=(("127.0.0.1", 0),),
+        data_dir=tmp_path / "data",
+        advertise=False,
+        limits=limits,
+    )
+    return base.replace(**changes)
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[Callable[..., ServerRunner]]:
+    """Start servers with custom config, e.g. ``make_server(lobby=None, limits={...})``."""
+    runners: list[ServerRunner] = []
+
+    def make(**changes: Any) -> ServerRunner:
+        runner = ServerRunner(test_config(tmp_path, **changes))
+        runner.start()
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.stop()
+
+
+@pytest.fixture
+def server(make_server: Callable[..., ServerRunner]) -> ServerRunner:
+    """A running chinwag server on 127.0.0.1:<ephemeral> with default behaviour."""
+    return make_server()

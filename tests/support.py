@@ -1,0 +1,110 @@
+"""Shared test helpers: the one TIMEOUT constant and a small blocking IRC test client.
+
+Every wait in the tests is a multiple of TIMEOUT, which CHINWAG_TEST_TIMEOUT_SCALE scales
+(for slow machines).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+from collections.abc import Callable
+
+from chinwag.proto.message import Message, parse
+
+TIMEOUT = 5.0 * float(os.environ.get("CHINWAG_TEST_TIMEOUT_SCALE", "1"))
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = TIMEOUT, step: float = 0.02) -> None:
+    """Poll ``predicate`` until it is true; AssertionError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(step)
+    assert predicate(), "condition not met in time"
+
+
+class LineClient:
+    """A blocking IRC client over a real socket, for tests. Records every message."""
+
+    def __init__(self, host: str, port: int, timeout: float = TIMEOUT) -> None:
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.buffer = b""
+        self.received: list[Message] = []
+        self.closed = False
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send(self, line: str) -> None:
+        self.sock.sendall(line.encode() + b"\r\n")
+
+    def _read_line(self, deadline: float) -> Message | None:
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                return None
+            if not chunk:
+                self.closed = True
+                return None
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        msg = parse(line)
+        self.received.append(msg)
+        return msg
+
+    def expect(
+        self, predicate: Callable[[Message], bool] | str, timeout: float = TIMEOUT
+    ) -> Message:
+        """Read until a message matches (a predicate or a command name); fail after timeout.
+
+        Answers server PINGs on the way.
+        """
+        pred = (lambda m: m.command == predicate) if isinstance(predicate, str) else predicate
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self._read_line(deadline)
+            if msg is None:
+                seen = [str(m) for m in self.received[-15:]]
+                raise AssertionError(f"no matching message (closed={self.closed}); last: {seen}")
+            if msg.command == "PING":
+                self.send(f"PONG :{msg.param(0)}")
+            if pred(msg):
+                return msg
+
+    def collect(self, duration: float) -> list[Message]:
+        """Read everything that arrives within ``duration`` seconds."""
+        out: list[Message] = []
+        deadline = time.monotonic() + duration
+        while True:
+            msg = self._read_line(deadline)
+            if msg is None:
+                return out
+            out.append(msg)
+
+    def register(self, nick: str, user: str = "u", caps: list[str] | None = None) -> Message:
+        """Register and return the 001 welcome (reads up to the end of the burst)."""
+        if caps:
+            self.send("CAP LS 302")
+            self.send("CAP REQ :" + " ".join(caps))
+        self.send(f"NICK {nick}")
+        self.send(f"USER {user} 0 * :Real {nick}")
+        if caps:
+            self.expect(lambda m: m.command == "CAP" and m.param(1) == "ACK")
+            self.send("CAP END")
+        welcome = self.expect("001")
+        self.expect(lambda m: m.command in ("376", "422"))
+        return welcome
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
