@@ -14,7 +14,7 @@ from chinwag.server.config import ServerConfig
 from chinwag.transport.runner import ServerRunner
 
 
-def test_config(tmp_path: Path, **changes: Any) -> ServerConfig:
+def make_test_config(tmp_path: Path, **changes: Any) -> ServerConfig:
     """A config for tests: loopback, ephemeral port, SQLite in tmp_path, no mDNS, no flood limit."""
     limit_changes = changes.pop("limits", {})
     limits = dataclasses.replace(Limits(flood_limit=False), **limit_changes)
@@ -33,7 +33,7 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., ServerRunner]]:
     runners: list[ServerRunner] = []
 
     def make(**changes: Any) -> ServerRunner:
-        runner = ServerRunner(test_config(tmp_path, **changes))
+        runner = ServerRunner(make_test_config(tmp_path, **changes))
         runner.start()
         runners.append(runner)
         return runner

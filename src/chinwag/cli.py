@@ -2,8 +2,8 @@
 ``chinwag bench``.
 
 Each subcommand lives in its own module exposing ``configure_parser(parser)`` and
-``run(args) -> int``; this module only dispatches, importing the chosen one lazily so
-that ``chinwag server`` never loads tkinter.
+``run(args) -> int``; this module only dispatches, importing just the chosen one, so
+``chinwag server`` never loads tkinter and one subcommand cannot break another.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(subcommand: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser; only ``subcommand``'s module is imported and configured."""
     parser = argparse.ArgumentParser(
         prog="chinwag",
         description="chinwag: chat on your local network. With no subcommand, opens the client.",
@@ -32,9 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"chinwag {__version__}")
     sub = parser.add_subparsers(dest="subcommand", metavar="{client,server,admin,bench}")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
+        if name != subcommand:
+            sub.add_parser(name, help=help_text)
+            continue
         module = importlib.import_module(module_name)
-        p = sub.add_parser(name, help=help_text, description=module.__doc__)
-        p.formatter_class = argparse.RawDescriptionHelpFormatter
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.configure_parser(p)
         p.set_defaults(_module=module)
     return parser
@@ -44,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or args_list[0] not in {*SUBCOMMANDS, "-h", "--help", "--version"}:
         args_list.insert(0, "client")
-    parser = build_parser()
+    parser = build_parser(args_list[0])
     args = parser.parse_args(args_list)
     module = args._module
     code: int = module.run(args)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from chinwag.transport.runner import ServerRunner
+from tests.conftest import make_test_config
 from tests.support import TIMEOUT, LineClient, wait_until
 
 
@@ -222,3 +224,35 @@ class TestShutdown:
         server.stop("maintenance")
         error = alice.expect("ERROR")
         assert "maintenance" in error.params[0]
+
+
+class TestHistory:
+    def test_lobby_history_survives_a_restart(self, tmp_path: Path) -> None:
+        config = make_test_config(tmp_path)
+        first = ServerRunner(config)
+        first.start()
+        try:
+            alice = connect(first, "alice")
+            alice.send("PRIVMSG #lobby :remember me")
+            alice.send("PING :sync")
+            alice.expect("PONG")
+        finally:
+            first.stop()
+        assert (tmp_path / "data" / "chinwag.sqlite3").exists()
+        second = ServerRunner(config)
+        second.start()
+        try:
+            bob = LineClient("127.0.0.1", second.port)
+            bob.register("bob", caps=["server-time", "batch"])
+            replayed = bob.expect("PRIVMSG")
+            assert replayed.params == ("#lobby", "remember me")
+            assert replayed.nick == "alice"
+            assert "time" in replayed.tags and "batch" in replayed.tags
+            plain = LineClient("127.0.0.1", second.port)
+            plain.register("carol")
+            old = plain.expect("PRIVMSG")
+            assert old.params[1].endswith(
+                "] remember me"
+            )  # stamped for clients without server-time
+        finally:
+            second.stop()
