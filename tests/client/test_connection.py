@@ -1,5 +1,5 @@
-"""The threaded client against real servers on loopback (ngircd here; chinwag in
-test_chinwag.py): failures shown clearly, member lists kept, reconnect with rejoin."""
+"""The threaded client against real servers on loopback: ngircd (a third-party server) and
+the chinwag server. Failures are reported clearly, member lists kept, reconnect rejoins."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import pytest
 
 from chinwag.client import events as ev
 from chinwag.client.connection import Client
+from chinwag.transport.runner import ServerRunner
 from tests.client.conftest import Watched
 from tests.client.ngircd import Ngircd, free_port
+from tests.conftest import make_test_config as server_config
 from tests.support import TIMEOUT, LineClient
 
 
@@ -173,3 +175,113 @@ def test_quit_stops_without_reconnecting(
     alice.wait(ev.Stopped)
     alice.client.close(TIMEOUT)
     assert not alice.client.alive
+
+
+# -- against the chinwag server ------------------------------------------------------------
+
+
+@pytest.fixture
+def carol(server: ServerRunner) -> Iterator[LineClient]:
+    c = LineClient("127.0.0.1", server.port)
+    c.register("carol")
+    c.expect(lambda m: m.command == "366")  # auto-joined #lobby
+    yield c
+    c.close()
+
+
+class TestChinwagServer:
+    def test_connect_joins_lobby_with_capabilities(
+        self, server: ServerRunner, make_client: Callable[..., Watched]
+    ) -> None:
+        alice = make_client(server.port, "alice")
+        reg = alice.wait(ev.Registered)
+        assert reg.nick == "alice"
+        assert {"server-time", "echo-message", "multi-prefix", "away-notify"} <= reg.caps
+        alice.wait(ev.Joined, lambda e: e.is_me and e.channel.lower() == "#lobby")
+        alice.members("#lobby", lambda m: "alice" in nicks(m))
+
+    def test_send_receive_and_private_messages(
+        self, server: ServerRunner, carol: LineClient, make_client: Callable[..., Watched]
+    ) -> None:
+        alice = make_client(server.port, "alice")
+        alice.wait(ev.Joined, lambda e: e.is_me)
+        alice.members("#lobby", lambda m: nicks(m) == {"alice", "carol"})
+        carol.send("PRIVMSG #lobby :morning all")
+        got = alice.wait(ev.ChatMessage, lambda e: e.text == "morning all")
+        assert (got.sender, got.conversation, got.own) == ("carol", "#lobby", False)
+        alice.client.say("#lobby", "morning carol")
+        heard = carol.expect(lambda m: m.command == "PRIVMSG" and m.nick == "alice")
+        assert heard.params == ("#lobby", "morning carol")
+        own = alice.wait(ev.ChatMessage, lambda e: e.own)  # echo-message from the server
+        assert own.text == "morning carol"
+        carol.send("PRIVMSG alice :just you")
+        pm = alice.wait(ev.ChatMessage, lambda e: e.text == "just you")
+        assert (pm.conversation, pm.private) == ("carol", True)
+        alice.client.action("carol", "waves")
+        act = carol.expect(lambda m: m.command == "PRIVMSG" and m.param(0) == "carol")
+        assert act.param(1) == "\x01ACTION waves\x01"
+
+    def test_member_list_follows_join_part_nick_quit(
+        self, server: ServerRunner, make_client: Callable[..., Watched]
+    ) -> None:
+        alice = make_client(server.port, "alice")
+        alice.members("#lobby", lambda m: nicks(m) == {"alice"})
+        dave = LineClient("127.0.0.1", server.port)
+        try:
+            dave.register("dave")
+            alice.members("#lobby", lambda m: nicks(m) == {"alice", "dave"})
+            dave.send("NICK david")
+            alice.members("#lobby", lambda m: nicks(m) == {"alice", "david"})
+            dave.send("PART #lobby")
+            alice.members("#lobby", lambda m: nicks(m) == {"alice"})
+            dave.send("JOIN #lobby")
+            alice.members("#lobby", lambda m: nicks(m) == {"alice", "david"})
+            dave.send("QUIT :bye")
+            q = alice.wait(ev.Quit)
+            assert q.nick == "david" and q.channels == ("#lobby",)
+            alice.members("#lobby", lambda m: nicks(m) == {"alice"})
+        finally:
+            dave.close()
+
+    def test_away_notify(
+        self, server: ServerRunner, carol: LineClient, make_client: Callable[..., Watched]
+    ) -> None:
+        alice = make_client(server.port, "alice")
+        alice.members("#lobby", lambda m: ev.Member("carol", "", False) in m or
+                      any(x.nick == "carol" and not x.away for x in m))  # fmt: skip
+        carol.send("AWAY :out")
+        alice.members("#lobby", lambda m: any(x.nick == "carol" and x.away for x in m))
+        carol.send("AWAY")
+        alice.members("#lobby", lambda m: any(x.nick == "carol" and not x.away for x in m))
+
+    def test_nick_in_use(
+        self, server: ServerRunner, carol: LineClient, make_client: Callable[..., Watched]
+    ) -> None:
+        c = make_client(server.port, "Carol")  # casemapping: the same nick
+        failed = c.wait(ev.ConnectFailed)
+        assert (failed.kind, failed.suggestion) == ("nick-in-use", "Carol2")
+
+    def test_reconnect_after_restart_on_the_same_port(
+        self, tmp_path: Path, make_client: Callable[..., Watched]
+    ) -> None:
+        port = free_port()
+        first = ServerRunner(server_config(tmp_path, listen=(("127.0.0.1", port),)))
+        first.start()
+        second: ServerRunner | None = None
+        try:
+            alice = make_client(port, "alice")
+            alice.wait(ev.Registered)
+            alice.client.join("#side")
+            alice.wait(ev.Joined, lambda e: e.is_me and e.channel == "#side")
+            first.stop()
+            assert alice.wait(ev.Disconnected).retry_in is not None
+            second = ServerRunner(server_config(tmp_path, listen=(("127.0.0.1", port),)))
+            second.start()
+            back = alice.wait(ev.Registered, timeout=3 * TIMEOUT)
+            assert back.reconnected and back.nick == "alice"
+            alice.wait(ev.Joined, lambda e: e.is_me and e.channel == "#side", timeout=TIMEOUT)
+            alice.wait(ev.Joined, lambda e: e.is_me and e.channel.lower() == "#lobby")
+        finally:
+            first.stop()
+            if second is not None:
+                second.stop()

@@ -1,0 +1,135 @@
+"""What a line typed into the chat entry does: plain text is said, ``/commands`` act.
+
+:func:`run_input` parses one line and carries it out against a :class:`ChatModel` (what
+the window shows) and a :class:`Sender` (the connection). It returns what the window
+must do next ("logout", or nothing). The seeds' ``{quit}`` and ``DISCONNECTED!`` log out
+as ``/quit`` does.
+
+What this module does not do: network I/O (the Sender does it), or draw anything.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from chinwag.client.model import SERVER, ChatModel, Update
+from chinwag.proto.validate import is_valid_nick
+
+Outcome = Literal["", "logout"]
+
+LOGOUT_WORDS = ("{quit}", "DISCONNECTED!")
+
+HELP = (
+    ("/join #room", "join a room (and switch to it)"),
+    ("/part [reason]", "leave the current room"),
+    ("/msg nick text", "send a private message"),
+    ("/me does something", "an action in the current conversation"),
+    ("/nick newname", "change your nickname"),
+    ("/topic [text]", "show or set the room's topic"),
+    ("/away [message]", "mark yourself away; /away alone: back"),
+    ("/clear", "clear this conversation's view"),
+    ("/quit [message]", "log out (also {quit})"),
+    ("/help", "this list"),
+)
+SHORT_HELP = "Commands: " + " ".join(cmd.split()[0] for cmd, _ in HELP)
+
+
+class Sender(Protocol):
+    def say(self, target: str, text: str) -> None: ...
+    def action(self, target: str, text: str) -> None: ...
+    def join(self, channel: str) -> None: ...
+    def part(self, channel: str, reason: str = "") -> None: ...
+    def change_nick(self, nick: str) -> None: ...
+    def set_topic(self, channel: str, topic: str) -> None: ...
+    def set_away(self, message: str) -> None: ...
+
+
+def run_input(text: str, model: ChatModel, sender: Sender) -> tuple[Outcome, Update]:
+    """Carry out one entry line; returns (outcome, what changed in the model)."""
+    stripped = text.strip()
+    if not stripped:
+        return "", Update()
+    if stripped in LOGOUT_WORDS:
+        return "logout", Update()
+    if stripped.startswith("//"):
+        return _say(text[1:], model, sender)
+    if not stripped.startswith("/"):
+        return _say(text, model, sender)
+    verb, _, rest = stripped[1:].partition(" ")
+    verb = verb.lower()
+    rest = rest.strip()
+    conv = model.conversation()
+    if verb in ("quit", "exit", "logout"):
+        return "logout", Update()
+    if verb == "help":
+        update = model.add_info("Commands:")
+        for cmd, what in HELP:
+            update.merge(model.add_info(f"  {cmd:<20} {what}"))
+        return "", update
+    if verb == "clear":
+        return "", model.clear()
+    if verb in ("join", "j"):
+        if not rest:
+            return "", model.add_info("Usage: /join #room", kind="error")
+        channel = rest.split()[0]
+        if not model.is_channel(channel):
+            channel = "#" + channel
+        key = model.key(channel)
+        if key in model.conversations and model.conversations[key].joined:
+            return "", model.select(key)
+        model.switch_to = key
+        sender.join(channel)
+        return "", Update()
+    if verb in ("part", "leave"):
+        target, reason = conv.name, rest
+        if rest and model.is_channel(rest.split()[0]):
+            target, _, reason = rest.partition(" ")
+        elif conv.kind == "private":
+            return "", model.close(model.current)
+        elif conv.kind != "channel":
+            return "", model.add_info("Usage: /part in a room, or /part #room", kind="error")
+        sender.part(target, reason.strip())
+        return "", Update()
+    if verb in ("msg", "query"):
+        target, _, body = rest.partition(" ")
+        if not target or (verb == "msg" and not body.strip()):
+            return "", model.add_info("Usage: /msg nick text", kind="error")
+        update = Update()
+        if not model.is_channel(target):
+            update = model.open_private(target)
+        if body.strip():
+            sender.say(target, body)
+        return "", update
+    if verb == "me":
+        if conv.kind == "server":
+            return "", model.add_info("Choose a room or person first.", kind="error")
+        if rest:
+            sender.action(conv.name, rest)
+        return "", Update()
+    if verb == "nick":
+        if not rest or not is_valid_nick(rest.split()[0]):
+            return "", model.add_info(
+                "Usage: /nick newname (letters, digits and -_[]{}|^` only)", kind="error"
+            )
+        sender.change_nick(rest.split()[0])
+        return "", Update()
+    if verb == "topic":
+        if conv.kind != "channel":
+            return "", model.add_info("/topic works in a room.", kind="error")
+        if not rest:
+            return "", model.add_info(f"Topic: {conv.topic}" if conv.topic else "No topic set.")
+        sender.set_topic(conv.name, rest)
+        return "", Update()
+    if verb == "away":
+        sender.set_away(rest)
+        return "", Update()
+    return "", model.add_info(f"Unknown command /{verb}. {SHORT_HELP}", kind="error")
+
+
+def _say(text: str, model: ChatModel, sender: Sender) -> tuple[Outcome, Update]:
+    if model.current == SERVER:
+        return "", model.add_info(
+            "Choose a room or person on the left first (or /join #room).", kind="error"
+        )
+    sender.say(model.conversation().name, text)
+    return "", Update()

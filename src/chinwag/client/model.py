@@ -1,0 +1,425 @@
+"""What the chat window shows, computed from client events without any display.
+
+:class:`ChatModel` turns :mod:`chinwag.client.events` into conversations (the server
+view, channels, private chats), each with its lines, unread count, topic and member
+list. :meth:`ChatModel.apply` returns an :class:`Update` saying what changed, so a view
+can redraw just that. Helpers here also decide nick colours, time stamps, member labels
+and where the links are in a line.
+
+What this module does not do: touch Tk, or talk to the network.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from chinwag.client import events as ev
+from chinwag.proto.casemap import folder
+
+SERVER = ""  # the key of the server conversation
+# Lines kept per conversation; older ones are dropped.
+MAX_LINES = 2000
+
+# Nick colours chosen to be readable on the light and on the dark background.
+LIGHT_NICK_COLOURS = (
+    "#b3261e", "#1f6f43", "#1d4ed8", "#9a3412", "#7e22ce", "#0f766e",
+    "#a21caf", "#4d7c0f", "#b45309", "#be123c", "#0369a1", "#6d28d9",
+)  # fmt: skip
+DARK_NICK_COLOURS = (
+    "#ff8a80", "#69f0ae", "#82b1ff", "#ffab40", "#ea80fc", "#64ffda",
+    "#ff80ab", "#b2ff59", "#ffd740", "#ff9e80", "#80d8ff", "#b388ff",
+)  # fmt: skip
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+
+
+def nick_colour(nick: str, dark: bool = False) -> str:
+    """A stable colour for ``nick`` (the same in every conversation and every run)."""
+    palette = DARK_NICK_COLOURS if dark else LIGHT_NICK_COLOURS
+    return palette[zlib.crc32(nick.lower().encode()) % len(palette)]
+
+
+def format_time(t: float) -> str:
+    return time.strftime("%H:%M", time.localtime(t))
+
+
+def split_links(text: str) -> list[tuple[str, str | None]]:
+    """Split text into (piece, url-or-None); trailing punctuation stays out of links."""
+    out: list[tuple[str, str | None]] = []
+    pos = 0
+    for m in _URL.finditer(text):
+        url = m.group(0).rstrip(".,;:!?)]}'\"")
+        if not url:
+            continue
+        start, end = m.start(), m.start() + len(url)
+        if start > pos:
+            out.append((text[pos:start], None))
+        out.append((url, url if "://" in url else "http://" + url))
+        pos = end
+    if pos < len(text):
+        out.append((text[pos:], None))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a conversation.
+
+    ``kind``: "message", "action", "notice" (someone said something), "event" (join,
+    part, nick, topic: shown quietly), "info" (from the client or server), "error".
+    """
+
+    time: float
+    kind: str
+    text: str
+    nick: str = ""
+    own: bool = False
+    mention: bool = False
+
+
+@dataclass
+class Conversation:
+    name: str
+    kind: str  # "server", "channel" or "private"
+    lines: list[Line] = field(default_factory=list)
+    unread: int = 0
+    mentions: int = 0
+    topic: str = ""
+    members: tuple[ev.Member, ...] = ()
+    joined: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    nick: str
+    label: str
+    away: bool
+
+
+@dataclass
+class Update:
+    """What one event changed (keys are conversation keys)."""
+
+    lines: dict[str, list[Line]] = field(default_factory=dict)
+    sidebar: bool = False
+    members: set[str] = field(default_factory=set)
+    topic: set[str] = field(default_factory=set)
+    status: bool = False
+    current: bool = False  # another conversation was selected: redraw everything
+    notify: str = ""  # text for a notification (private message or mention)
+
+    def merge(self, other: Update) -> None:
+        for key, lines in other.lines.items():
+            self.lines.setdefault(key, []).extend(lines)
+        self.sidebar |= other.sidebar
+        self.members |= other.members
+        self.topic |= other.topic
+        self.status |= other.status
+        self.current |= other.current
+        self.notify = other.notify or self.notify
+
+
+class ChatModel:
+    """Conversations and their contents, fed by :meth:`apply` (see module docstring)."""
+
+    def __init__(self, max_lines: int = MAX_LINES) -> None:
+        self.max_lines = max_lines
+        self.nick = ""
+        self.network = ""
+        self.casemapping = "rfc1459"
+        self.fold: Callable[[str], str] = folder("rfc1459")
+        self.chantypes = "#&"
+        self.connected = False
+        self.status = "Not connected"
+        self.away = False
+        self.conversations: dict[str, Conversation] = {SERVER: Conversation("server", "server")}
+        self.current = SERVER
+        self.switch_to: str | None = None  # a channel the user asked to join
+        self.prefix_order = "~&@%+"
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def key(self, name: str) -> str:
+        return self.fold(name)
+
+    def is_channel(self, name: str) -> bool:
+        return bool(name) and name[0] in self.chantypes
+
+    def conversation(self, key: str | None = None) -> Conversation:
+        return self.conversations[self.current if key is None else key]
+
+    def sidebar(self) -> list[tuple[str, str]]:
+        """(key, label) for each conversation in sidebar order: server, channels, people."""
+        rows: list[tuple[str, str]] = []
+        order = {"server": 0, "channel": 1, "private": 2}
+        items = sorted(
+            self.conversations.items(), key=lambda kv: (order[kv[1].kind], kv[1].name.lower())
+        )
+        for key, conv in items:
+            label = (self.network or "server") if conv.kind == "server" else conv.name
+            if conv.kind == "channel" and not conv.joined:
+                label += " (left)"
+            if conv.unread:
+                label += f"  ({conv.unread})"
+            rows.append((key, label))
+        return rows
+
+    def member_rows(self, key: str | None = None) -> list[MemberRow]:
+        """Members by rank (ops, then voiced, then the rest), then name."""
+        conv = self.conversation(key)
+
+        def rank(m: ev.Member) -> tuple[int, str]:
+            first = m.prefixes[:1]
+            r = self.prefix_order.index(first) if first in self.prefix_order else 99
+            return (r, m.nick.lower())
+
+        rows = []
+        for m in sorted(conv.members, key=rank):
+            label = f"{m.prefixes[:1]}{m.nick}"
+            if m.away:
+                label += "  (away)"
+            rows.append(MemberRow(m.nick, label, m.away))
+        return rows
+
+    def title(self) -> str:
+        unread = sum(c.unread for c in self.conversations.values())
+        conv = self.conversation()
+        where = conv.name if conv.kind != "server" else (self.network or "server")
+        head = f"({unread}) " if unread else ""
+        who = f"{self.nick} — " if self.nick else ""
+        return f"{head}{who}{where} — chinwag"
+
+    # -- user-side changes ---------------------------------------------------------------------
+
+    def select(self, key: str) -> Update:
+        if key not in self.conversations:
+            return Update()
+        self.current = key
+        conv = self.conversations[key]
+        conv.unread = 0
+        conv.mentions = 0
+        return Update(sidebar=True, current=True)
+
+    def open_private(self, nick: str) -> Update:
+        key = self._ensure(nick, "private")
+        update = self.select(key)
+        update.sidebar = True
+        return update
+
+    def close(self, key: str) -> Update:
+        if key == SERVER or key not in self.conversations:
+            return Update()
+        del self.conversations[key]
+        update = Update(sidebar=True)
+        if self.current == key:
+            update.merge(self.select(SERVER))
+        return update
+
+    def clear(self, key: str | None = None) -> Update:
+        key = self.current if key is None else key
+        self.conversations[key].lines.clear()
+        return Update(current=key == self.current)
+
+    def add_info(self, text: str, key: str | None = None, kind: str = "info") -> Update:
+        key = self.current if key is None else key
+        return self._add(key, Line(time.time(), kind, text))
+
+    # -- events --------------------------------------------------------------------------------
+
+    def _ensure(self, name: str, kind: str) -> str:
+        key = self.key(name)
+        conv = self.conversations.get(key)
+        if conv is None:
+            self.conversations[key] = Conversation(name, kind)
+        elif kind == "channel":
+            conv.joined = True
+        return key
+
+    def _add(self, key: str, line: Line, update: Update | None = None) -> Update:
+        update = update or Update()
+        conv = self.conversations[key]
+        conv.lines.append(line)
+        if len(conv.lines) > self.max_lines:
+            del conv.lines[: len(conv.lines) - self.max_lines]
+        update.lines.setdefault(key, []).append(line)
+        return update
+
+    def _event_line(self, key: str, t: float, text: str, update: Update) -> None:
+        if key in self.conversations:
+            self._add(key, Line(t, "event", text), update)
+
+    def apply(self, event: ev.Event) -> Update:
+        handler = getattr(self, "_on_" + type(event).__name__, None)
+        if handler is None:
+            return Update()
+        update: Update = handler(event)
+        return update
+
+    def _on_Connecting(self, e: ev.Connecting) -> Update:
+        self.status = f"Connecting to {e.host}:{e.port}…"
+        return Update(status=True)
+
+    def _on_Registered(self, e: ev.Registered) -> Update:
+        self.nick, self.network = e.nick, e.network
+        self.casemapping = e.casemapping
+        self.fold = folder(e.casemapping)
+        self.chantypes = e.chantypes or "#&"
+        self.connected = True
+        self.status = f"Connected to {e.network} as {e.nick}"
+        self.conversations = {
+            self.key(c.name) if k else k: c for k, c in self.conversations.items()
+        }
+        if self.current not in self.conversations:
+            self.current = SERVER
+        update = Update(status=True, sidebar=True)
+        if e.reconnected:
+            for key in list(self.conversations):
+                self._add(key, Line(e.time, "info", "Reconnected."), update)
+        if e.requested_nick and self.fold(e.requested_nick) != self.fold(e.nick):
+            text = f"{e.requested_nick} was taken, so you are {e.nick}."
+            self._add(SERVER, Line(e.time, "info", text), update)
+        return update
+
+    def _on_Disconnected(self, e: ev.Disconnected) -> Update:
+        self.connected = False
+        retry = f" Reconnecting in {e.retry_in:g} s…" if e.retry_in is not None else ""
+        self.status = f"Disconnected: {e.reason}{retry}"
+        update = Update(status=True)
+        for key in list(self.conversations):
+            self._add(key, Line(e.time, "error", f"Disconnected: {e.reason}{retry}"), update)
+        return update
+
+    def _on_Stopped(self, e: ev.Stopped) -> Update:
+        self.connected = False
+        self.status = "Not connected"
+        return Update(status=True)
+
+    def _on_Joined(self, e: ev.Joined) -> Update:
+        update = Update()
+        if e.is_me:
+            key = self._ensure(e.channel, "channel")
+            update.sidebar = True
+            self._event_line(key, e.time, f"You joined {e.channel}", update)
+            if self.switch_to == key or self.current == SERVER:
+                self.switch_to = None
+                update.merge(self.select(key))
+            return update
+        self._event_line(self.key(e.channel), e.time, f"→ {e.nick} joined", update)
+        return update
+
+    def _on_Parted(self, e: ev.Parted) -> Update:
+        key = self.key(e.channel)
+        update = Update()
+        if e.is_me:
+            if key in self.conversations:
+                update.merge(self.close(key))
+            return update
+        reason = f" ({e.reason})" if e.reason else ""
+        self._event_line(key, e.time, f"← {e.nick} left{reason}", update)
+        return update
+
+    def _on_Kicked(self, e: ev.Kicked) -> Update:
+        key = self.key(e.channel)
+        update = Update()
+        who = "You were" if e.is_me else f"{e.nick} was"
+        reason = f" ({e.reason})" if e.reason else ""
+        self._event_line(key, e.time, f"{who} removed by {e.by}{reason}", update)
+        if e.is_me and key in self.conversations:
+            self.conversations[key].joined = False
+            self.conversations[key].members = ()
+            update.sidebar = True
+            update.members.add(key)
+        return update
+
+    def _on_Quit(self, e: ev.Quit) -> Update:
+        update = Update()
+        reason = f" ({e.reason})" if e.reason else ""
+        keys = [self.key(c) for c in e.channels]
+        if self.key(e.nick) in self.conversations:
+            keys.append(self.key(e.nick))
+        for key in keys:
+            self._event_line(key, e.time, f"← {e.nick} quit{reason}", update)
+        return update
+
+    def _on_NickChanged(self, e: ev.NickChanged) -> Update:
+        update = Update()
+        if e.is_me:
+            self.nick = e.new
+            update.status = True
+            self.status = f"Connected to {self.network} as {e.new}"
+        text = f"You are now known as {e.new}" if e.is_me else f"{e.old} is now {e.new}"
+        for channel in e.channels:
+            self._event_line(self.key(channel), e.time, text, update)
+        old_key, new_key = self.key(e.old), self.key(e.new)
+        conv = self.conversations.get(old_key)
+        if conv is not None and conv.kind == "private" and new_key not in self.conversations:
+            del self.conversations[old_key]
+            conv.name = e.new
+            self.conversations[new_key] = conv
+            if self.current == old_key:
+                self.current = new_key
+            update.sidebar = True
+            self._event_line(new_key, e.time, text, update)
+        return update
+
+    def _on_MembersChanged(self, e: ev.MembersChanged) -> Update:
+        key = self.key(e.channel)
+        conv = self.conversations.get(key)
+        if conv is None:
+            return Update()
+        conv.members = e.members
+        return Update(members={key})
+
+    def _on_TopicChanged(self, e: ev.TopicChanged) -> Update:
+        key = self.key(e.channel)
+        conv = self.conversations.get(key)
+        if conv is None:
+            return Update()
+        conv.topic = e.topic
+        update = Update(topic={key})
+        if not e.initial:
+            text = f"{e.by} set the topic: {e.topic}" if e.topic else f"{e.by} cleared the topic"
+            self._event_line(key, e.time, text, update)
+        return update
+
+    def _on_ChatMessage(self, e: ev.ChatMessage) -> Update:
+        update = Update()
+        if e.private and e.kind == "notice" and self.key(e.conversation) not in self.conversations:
+            key = self.current
+        elif e.private:
+            key = self._ensure(e.conversation, "private")
+            update.sidebar = key not in self.conversations or update.sidebar
+        else:
+            key = self.key(e.conversation)
+            if key not in self.conversations:
+                key = self._ensure(e.conversation, "channel")
+        update.sidebar = True
+        line = Line(e.time, e.kind, e.text, nick=e.sender, own=e.own, mention=e.mention)
+        self._add(key, line, update)
+        conv = self.conversations[key]
+        if not e.own:
+            if key != self.current:
+                conv.unread += 1
+                if e.mention or e.private:
+                    conv.mentions += 1
+            if e.mention or (e.private and e.kind != "notice"):
+                where = "" if e.private else f" in {conv.name}"
+                update.notify = f"{e.sender}{where}: {e.text}"
+        return update
+
+    def _on_AwayChanged(self, e: ev.AwayChanged) -> Update:
+        self.away = e.away
+        text = "You are marked as away." if e.away else "You are back."
+        return self._add(self.current, Line(e.time, "info", text), Update(status=True))
+
+    def _on_ServerText(self, e: ev.ServerText) -> Update:
+        key = self.key(e.conversation) if e.conversation else SERVER
+        if key not in self.conversations:
+            key = SERVER
+        if e.error and key == SERVER:
+            key = self.current
+        return self._add(key, Line(e.time, "error" if e.error else "info", e.text))

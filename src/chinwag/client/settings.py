@@ -1,0 +1,67 @@
+"""The client's settings file: last server, nickname and theme, as JSON.
+
+It lives in the user's config directory (platformdirs), or in ``$CHINWAG_CONFIG_DIR``
+when that is set (tests point it at a temporary directory). A missing or broken file
+gives the defaults; saving writes a temporary file and renames it over the old one.
+
+What this module does not do: store passwords.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import platformdirs
+
+ENV_CONFIG_DIR = "CHINWAG_CONFIG_DIR"
+DEFAULT_PORT = 6667
+THEMES = ("light", "dark")
+
+
+def config_dir() -> Path:
+    override = os.environ.get(ENV_CONFIG_DIR)
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_config_dir("chinwag", appauthor=False))
+
+
+def settings_path() -> Path:
+    return config_dir() / "client.json"
+
+
+@dataclass
+class Settings:
+    host: str = "localhost"
+    port: int = DEFAULT_PORT
+    nick: str = ""
+    theme: str = "light"
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        path = path or settings_path()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        settings = cls()
+        for f in fields(cls):
+            value = data.get(f.name)
+            if isinstance(value, type(getattr(settings, f.name))):
+                setattr(settings, f.name, value)
+        if settings.theme not in THEMES:
+            settings.theme = "light"
+        return settings
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or settings_path()
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, path)

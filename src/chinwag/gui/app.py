@@ -1,0 +1,331 @@
+"""The client application: one Tk window that shows the connect dialog or the chat.
+
+:class:`App` owns the settings, the :class:`~chinwag.client.connection.Client` and the
+:class:`~chinwag.client.model.ChatModel`. Events from the client's thread (and server
+lists from LAN discovery) arrive on queues that :meth:`App.pump` drains every
+``POLL_MS`` with ``after()``; nothing blocks the Tk loop. Things that reach outside the
+window (LAN discovery, opening a link, making a client) are constructor arguments, so
+tests can replace them.
+
+What this module does not do: parse commands (:mod:`chinwag.client.commands`) or decide
+what events mean (:mod:`chinwag.client.model`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import tkinter as tk
+import webbrowser
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from chinwag.client import events as ev
+from chinwag.client.commands import run_input
+from chinwag.client.connection import Client
+from chinwag.client.form import ConnectRequest, explain_failure, validate
+from chinwag.client.model import ChatModel, Update
+from chinwag.client.settings import Settings
+from chinwag.gui import theme
+from chinwag.gui.chat_view import ChatView
+from chinwag.gui.connect_view import ConnectView
+
+POLL_MS = 40
+# Events handled per poll, so a flood of lines cannot freeze the window.
+EVENTS_PER_POLL = 200
+LOGOUT_MESSAGE = "Logged out"
+CLOSE_MESSAGE = "Window closed"
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+# discover(on_change) starts looking for servers and returns something to close, or None
+# when discovery cannot run here (no zeroconf, no multicast): the dialog works without it.
+Discover = Callable[[Callable[[Sequence[Any]], None]], Closable | None]
+
+
+def lan_discovery(on_change: Callable[[Sequence[Any]], None]) -> Closable | None:
+    try:
+        from chinwag.discovery import DiscoveryBrowser
+
+        browser = DiscoveryBrowser(on_change)
+        browser.start()
+    except Exception:  # any failure to start mDNS just means no list of servers
+        return None
+    return browser
+
+
+def make_client(request: ConnectRequest) -> Client:
+    username = request.nick.lower()[:10] or "chinwag"
+    return Client(
+        request.host, request.port, request.nick, password=request.password,
+        username=username, realname=request.nick,
+    )  # fmt: skip
+
+
+def open_in_browser(url: str) -> None:
+    webbrowser.open(url)
+
+
+class App:
+    def __init__(
+        self,
+        root: tk.Tk,
+        settings: Settings,
+        *,
+        discover: Discover | None = lan_discovery,
+        open_url: Callable[[str], None] = open_in_browser,
+        client_factory: Callable[[ConnectRequest], Client] = make_client,
+        save_settings: bool = True,
+    ) -> None:
+        self.root = root
+        self.settings = settings
+        self.open_url = open_url
+        self.client_factory = client_factory
+        self.save_settings = save_settings
+        self.palette = theme.PALETTES.get(settings.theme, theme.LIGHT)
+        self.fonts = theme.setup_fonts(root)
+        theme.apply(root, self.palette)
+        root.title("chinwag")
+        root.geometry("1000x640")
+        root.minsize(640, 420)
+        root.protocol("WM_DELETE_WINDOW", self.close)
+        self.client: Client | None = None
+        self.request: ConnectRequest | None = None
+        self.model = ChatModel()
+        self.chat: ChatView | None = None
+        self.found: queue.Queue[list[Any]] = queue.Queue()
+        self.notifications: list[str] = []
+        self.closed = False
+        self.connect_view = ConnectView(root, self.palette, self.fonts, self.connect)
+        self.connect_view.fill(
+            host=settings.host, port=str(settings.port), nick=settings.nick, password=""
+        )
+        self.connect_view.set_found([])
+        self.connect_view.pack(fill="both", expand=True)
+        self.connect_view.focus_first_empty()
+        self._browser: Closable | None = None
+        if discover is not None:
+            self._browser = discover(lambda servers: self.found.put(list(servers)))
+        self._after: str | None = root.after(POLL_MS, self._tick)
+
+    # -- connect dialog -------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        if self.client is not None:
+            return
+        view = self.connect_view
+        values = view.values()
+        request, errors = validate(values["host"], values["port"], values["nick"],
+                                   values["password"])  # fmt: skip
+        view.show_errors(errors)
+        if request is None:
+            view.set_status("")
+            return
+        view.set_status(f"Connecting to {request.host}:{request.port}…", error=False)
+        view.set_busy(True)
+        self.request = request
+        self.model = ChatModel()
+        self.client = self.client_factory(request)
+        self.client.start()
+
+    def _connect_failed(self, failure: ev.ConnectFailed) -> None:
+        self._drop_client()
+        view = self.connect_view
+        field, message = explain_failure(failure)
+        view.set_busy(False)
+        view.set_status(message)
+        if failure.kind == "nick-in-use" and failure.suggestion:
+            view.fill(nick=failure.suggestion)
+        if field:
+            view.entries[field].focus_set()
+            view.entries[field].select_range(0, "end")
+
+    def _drop_client(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            client.quit()
+
+    # -- chat window ----------------------------------------------------------------------------
+
+    def _show_chat(self) -> None:
+        self.connect_view.pack_forget()
+        if self._browser is not None:
+            with contextlib.suppress(Exception):
+                self._browser.close()
+            self._browser = None
+        self.chat = ChatView(
+            self.root, self.model, self.palette, self.fonts,
+            on_send=self.send, on_select=self.select, on_member=self.open_private,
+            on_clear=self.clear, on_logout=self.logout, on_theme=self.set_dark,
+            open_url=self.open_url,
+        )  # fmt: skip
+        self.chat.pack(fill="both", expand=True)
+        self.chat.redraw_all()
+        self.chat.focus_entry()
+        self.root.bind("<FocusIn>", self._on_focus, add="+")
+
+    def _show(self, update: Update) -> None:
+        if self.chat is not None:
+            self.chat.show(update)
+        self.root.title(self.model.title())
+        if update.notify:
+            self.notify(update.notify)
+
+    def notify(self, text: str) -> None:
+        """A private message or a mention: ring, and (unread count) in the title."""
+        self.notifications.append(text)
+        focused = self.root.focus_displayof() is not None
+        if not focused or self.chat is None or update_is_elsewhere(self.model):
+            self.root.bell()
+
+    def send(self, text: str) -> None:
+        if self.client is None:
+            return
+        outcome, update = run_input(text, self.model, self.client)
+        self._show(update)
+        if outcome == "logout":
+            quit_message = text.strip().partition(" ")[2] if text.startswith("/") else ""
+            self.logout(quit_message or LOGOUT_MESSAGE)
+
+    def select(self, key: str) -> None:
+        self._show(self.model.select(key))
+        if self.chat is not None:
+            self.chat.focus_entry()
+
+    def open_private(self, nick: str) -> None:
+        if self.model.key(nick) == self.model.key(self.model.nick):
+            return
+        self._show(self.model.open_private(nick))
+        if self.chat is not None:
+            self.chat.focus_entry()
+
+    def clear(self) -> None:
+        self._show(self.model.clear())
+        if self.chat is not None:
+            self.chat.focus_entry()
+
+    def set_dark(self, dark: bool) -> None:
+        self.palette = theme.DARK if dark else theme.LIGHT
+        theme.apply(self.root, self.palette)
+        if self.chat is not None:
+            self.chat.restyle(self.palette)
+            self.chat.redraw_all()
+        self.settings.theme = self.palette.name
+        self._save()
+
+    def logout(self, message: str = LOGOUT_MESSAGE) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            client.quit(message)
+        if self.chat is not None:
+            self.chat.destroy()
+            self.chat = None
+        self.model = ChatModel()
+        self.root.title("chinwag")
+        view = self.connect_view
+        view.set_busy(False)
+        view.set_status("You have logged out.", error=False)
+        view.show_errors({})
+        view.pack(fill="both", expand=True)
+        view.focus_first_empty()
+
+    def _on_focus(self, _event: object) -> None:
+        self.root.title(self.model.title())
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        self._after = None
+        if self.closed:
+            return
+        try:
+            self.pump()
+        finally:
+            if not self.closed:
+                self._after = self.root.after(POLL_MS, self._tick)
+
+    def pump(self) -> None:
+        """Handle whatever the client thread and discovery have queued."""
+        servers: list[Any] | None = None
+        while True:
+            try:
+                servers = self.found.get_nowait()
+            except queue.Empty:
+                break
+        if servers is not None and self.chat is None:
+            self._found(servers)
+        for _ in range(EVENTS_PER_POLL):
+            client = self.client
+            if client is None:
+                return
+            try:
+                event = client.events.get_nowait()
+            except queue.Empty:
+                return
+            self.handle(event)
+
+    def _found(self, servers: list[Any]) -> None:
+        view = self.connect_view
+        view.set_found(servers)
+        host = view.values()["host"].strip()
+        if len(servers) == 1 and host in ("", "localhost", self.settings.host):
+            view.pick_found(0)
+
+    def handle(self, event: ev.Event) -> None:
+        if self.chat is None:
+            if isinstance(event, ev.ConnectFailed):
+                self._connect_failed(event)
+                return
+            if isinstance(event, ev.Stopped):
+                if self.client is not None:
+                    self._drop_client()
+                    self.connect_view.set_busy(False)
+                return
+            self.model.apply(event)
+            if isinstance(event, ev.Registered):
+                self._remember()
+                self._show_chat()
+            elif isinstance(event, ev.Connecting):
+                self.connect_view.set_status(self.model.status, error=False)
+            return
+        self._show(self.model.apply(event))
+
+    def _remember(self) -> None:
+        request = self.request
+        if request is None:
+            return
+        self.settings.host = request.host
+        self.settings.port = request.port
+        self.settings.nick = request.nick
+        self._save()
+
+    def _save(self) -> None:
+        if self.save_settings:
+            self.settings.save()
+
+    def close(self) -> None:
+        """Window closed: say goodbye, stop discovery, destroy the window. Never blocks long."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._after is not None:
+            with contextlib.suppress(tk.TclError):
+                self.root.after_cancel(self._after)
+        client, self.client = self.client, None
+        if client is not None:
+            client.quit(CLOSE_MESSAGE)
+        if self._browser is not None:
+            with contextlib.suppress(Exception):
+                self._browser.close()
+        with contextlib.suppress(tk.TclError):
+            self.root.destroy()
+        if client is not None:
+            client.close(timeout=2.0)
+
+
+def update_is_elsewhere(model: ChatModel) -> bool:
+    """True when some conversation other than the current one has unread messages."""
+    return any(c.unread for k, c in model.conversations.items() if k != model.current)

@@ -1,0 +1,145 @@
+"""The connect dialog: server, port, nickname, password, and servers found on the LAN.
+
+A frame inside the main window (not a modal toplevel), so tests drive it like any other
+widget. Checking the fields and wording failures live in :mod:`chinwag.client.form`;
+this module only shows them next to the right field.
+
+What this module does not do: connect (the app does, on ``on_connect``).
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable, Sequence
+from tkinter import font as tkfont
+from tkinter import ttk
+from typing import Any
+
+from chinwag.gui.theme import Palette, style_listbox
+
+FIELDS = ("host", "port", "nick", "password")
+
+
+class ConnectView(ttk.Frame):
+    def __init__(
+        self,
+        master: tk.Misc,
+        palette: Palette,
+        fonts: dict[str, tkfont.Font],
+        on_connect: Callable[[], None],
+    ) -> None:
+        super().__init__(master, padding=24)
+        self.on_connect = on_connect
+        self.found: list[Any] = []
+        self.vars = {name: tk.StringVar(self, name=f"connect_{name}") for name in FIELDS}
+        self.entries: dict[str, ttk.Entry] = {}
+        self.error_labels: dict[str, ttk.Label] = {}
+
+        box = ttk.Frame(self)
+        box.place(relx=0.5, rely=0.45, anchor="center")
+        ttk.Label(box, text="chinwag", style="Title.TLabel", font=fonts["title"]).grid(
+            row=0, column=0, columnspan=2, sticky="w"
+        )
+        ttk.Label(box, text="Chat with people on your network.", style="Muted.TLabel").grid(
+            row=1, column=0, columnspan=2, sticky="w", pady=(0, 14)
+        )
+
+        self.found_label = ttk.Label(box, text="Servers found on your network:")
+        self.found_list = tk.Listbox(box, height=3, exportselection=False)
+        style_listbox(self.found_list, palette)
+        self.found_list.bind("<<ListboxSelect>>", self._on_pick)
+        self.found_list.bind("<Double-Button-1>", lambda e: self.on_connect())
+
+        labels = {"host": "Server", "port": "Port", "nick": "Nickname", "password": "Password"}
+        row = 4
+        for name in FIELDS:
+            ttk.Label(box, text=labels[name]).grid(row=row, column=0, sticky="w", padx=(0, 12))
+            entry = ttk.Entry(
+                box,
+                textvariable=self.vars[name],
+                width=8 if name == "port" else 32,
+                show="•" if name == "password" else "",
+            )
+            entry.grid(row=row, column=1, sticky="w" if name == "port" else "we", pady=(6, 0))
+            entry.bind("<Return>", lambda e: self.on_connect())
+            self.entries[name] = entry
+            err = ttk.Label(box, text="", style="Error.TLabel", font=fonts["small"])
+            err.grid(row=row + 1, column=1, sticky="w")
+            self.error_labels[name] = err
+            row += 2
+        ttk.Label(box, text="(optional)", style="Muted.TLabel", font=fonts["small"]).grid(
+            row=row - 1, column=1, sticky="e"
+        )
+        self.status = ttk.Label(box, text="", style="Error.TLabel", wraplength=360)
+        self.status.grid(row=row, column=0, columnspan=2, sticky="w", pady=(10, 0))
+        self.button = ttk.Button(
+            box, text="Connect", style="Accent.TButton", command=self.on_connect
+        )
+        self.button.grid(row=row + 1, column=1, sticky="e", pady=(12, 0))
+        self._box = box
+
+    # -- fields -------------------------------------------------------------------------------
+
+    def values(self) -> dict[str, str]:
+        return {name: var.get() for name, var in self.vars.items()}
+
+    def fill(self, **values: str) -> None:
+        for name, value in values.items():
+            self.vars[name].set(value)
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for name, label in self.error_labels.items():
+            label.configure(text=errors.get(name, ""))
+        for name in FIELDS:
+            if name in errors:
+                self.entries[name].focus_set()
+                self.entries[name].icursor("end")
+                break
+
+    def error_text(self, name: str) -> str:
+        return str(self.error_labels[name].cget("text"))
+
+    def set_status(self, text: str, error: bool = True) -> None:
+        self.status.configure(text=text, style="Error.TLabel" if error else "Muted.TLabel")
+
+    def status_text(self) -> str:
+        return str(self.status.cget("text"))
+
+    def set_busy(self, busy: bool) -> None:
+        self.button.state(["disabled"] if busy else ["!disabled"])
+        self.button.configure(text="Connecting…" if busy else "Connect")
+
+    def focus_first_empty(self) -> None:
+        for name in ("host", "nick"):
+            if not self.vars[name].get().strip():
+                self.entries[name].focus_set()
+                return
+        self.entries["nick"].focus_set()
+
+    # -- discovery ----------------------------------------------------------------------------
+
+    def set_found(self, servers: Sequence[Any]) -> None:
+        """Show servers found on the LAN (FoundServer-like: name, address, port, network)."""
+        self.found = list(servers)
+        self.found_list.delete(0, "end")
+        if not self.found:
+            self.found_label.grid_remove()
+            self.found_list.grid_remove()
+            return
+        for s in self.found:
+            net = f"  ({s.network})" if getattr(s, "network", "") else ""
+            self.found_list.insert("end", f"{s.name}{net} — {s.address}:{s.port}")
+        self.found_label.grid(row=2, column=0, columnspan=2, sticky="w")
+        self.found_list.grid(row=3, column=0, columnspan=2, sticky="we", pady=(2, 8))
+        self.found_list.configure(height=min(4, len(self.found)))
+
+    def pick_found(self, index: int) -> None:
+        server = self.found[index]
+        self.found_list.selection_clear(0, "end")
+        self.found_list.selection_set(index)
+        self.fill(host=server.address, port=str(server.port))
+
+    def _on_pick(self, _event: object) -> None:
+        sel = self.found_list.curselection()  # type: ignore[no-untyped-call]
+        if sel:
+            self.pick_found(int(sel[0]))
