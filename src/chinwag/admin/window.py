@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog, messagebox, simpledialog, ttk
+from tkinter import font as tkfont
 
 from chinwag.admin.model import (
     BAN_DURATIONS,
@@ -42,13 +43,15 @@ STOP_REASON = "Server stopped by the admin"
 CLOSE_REASON = "Server shutting down"
 
 PEOPLE_COLUMNS = (
-    ("nick", "Nick", 120),
-    ("address", "Address", 150),
-    ("since", "Connected since", 120),
-    ("idle", "Idle", 70),
-    ("rooms", "Rooms", 160),
+    ("nick", "Nick", 100),
+    ("address", "Address", 135),
+    ("since", "Connected", 85),
+    ("idle", "Idle", 55),
+    ("rooms", "Rooms", 140),
 )
-BAN_COLUMNS = (("mask", "Mask", 170), ("reason", "Reason", 200), ("expires", "Expires", 100))
+BAN_COLUMNS = (("mask", "Mask", 160), ("expires", "Expires", 100), ("reason", "Reason", 180))
+# Where the event text starts in a log line: "HH:MM:SS kind---- " (see format_event).
+LOG_TEXT_COLUMN = 18
 LOG_COLOURS = {"error": "#b00020", "kill": "#a05000", "ban": "#a05000", "start": "#006020"}
 
 
@@ -268,8 +271,11 @@ class AdminWindow:
         text_frame.columnconfigure(0, weight=1)
         text_frame.rowconfigure(0, weight=1)
         self.log_text = tk.Text(
-            text_frame, wrap="word", height=20, width=60, state="disabled", font="TkFixedFont"
+            text_frame, wrap="word", height=20, width=76, state="disabled", font="TkFixedFont"
         )
+        # Wrapped lines hang under the text, clear of the time and kind columns.
+        indent = tkfont.nametofont("TkFixedFont").measure("0" * LOG_TEXT_COLUMN)
+        self.log_text.tag_configure("entry", lmargin2=indent)
         self.log_text.grid(row=0, column=0, sticky="nsew")
         scroll = ttk.Scrollbar(text_frame, orient="vertical", command=self.log_text.yview)
         scroll.grid(row=0, column=1, sticky="ns")
@@ -303,7 +309,9 @@ class AdminWindow:
         )
         for name, heading, width in columns:
             tree.heading(name, text=heading, anchor="w")
-            tree.column(name, width=width, minwidth=40, anchor="w", stretch=True)
+            # The last column takes up whatever room is left.
+            stretch = name == columns[-1][0]
+            tree.column(name, width=width, minwidth=40, anchor="w", stretch=stretch)
         tree.grid(row=0, column=0, sticky="nsew")
         scroll = ttk.Scrollbar(parent, orient="vertical", command=tree.yview)
         scroll.grid(row=0, column=1, sticky="ns")
@@ -340,7 +348,7 @@ class AdminWindow:
             # The server stopped under us or is busy: show what we know, try again later.
             people, bans, counters = [], [], None
         self._sync_tree(self.people_tree, [(p.nick, _person_values(p)) for p in people])
-        self._sync_tree(self.bans_tree, [(b.mask, (b.mask, b.reason, b.expires)) for b in bans])
+        self._sync_tree(self.bans_tree, [(b.mask, (b.mask, b.expires, b.reason)) for b in bans])
         self.status_var.set(self.model.status())
         if counters is None or not self.model.running:
             self.counters_var.set("")
@@ -372,7 +380,7 @@ class AdminWindow:
             return
         self.log_text.configure(state="normal")
         for event in shown:
-            self.log_text.insert("end", format_event(event) + "\n", (event.kind,))
+            self.log_text.insert("end", format_event(event) + "\n", ("entry", event.kind))
         self._log_lines += len(shown)
         excess = self._log_lines - (self.model.log.maxlen or self._log_lines)
         if excess > 0:
