@@ -7,17 +7,24 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from zeroconf import InterfaceChoice
 
 from chinwag import __version__
 from chinwag.discovery import (
+    MDNS_INTERFACES_ENV,
     Advertiser,
     DiscoveryBrowser,
     FoundServer,
+    advertised_addresses,
     default_instance_name,
+    default_interfaces,
     lan_ipv4_addresses,
 )
+from chinwag.server.config import ServerConfig
+from chinwag.transport.runner import ServerRunner
 from tests.support import TIMEOUT, wait_until
 
 # Pin mDNS to loopback: it works in a sandbox without a LAN, and keeps the test's
@@ -148,3 +155,47 @@ def test_default_name_and_addresses() -> None:
     adv = Advertiser(6667, interfaces=LOOPBACK)
     assert adv.addresses == tuple(lan_ipv4_addresses() or ["127.0.0.1"])
     assert Advertiser(6667, name="x" * 200, interfaces=LOOPBACK).requested_name == "x" * 59
+
+
+def test_running_server_advertises_itself_and_withdraws_on_stop(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    browser: tuple[DiscoveryBrowser, list[list[FoundServer]]],
+) -> None:
+    b, _ = browser
+    monkeypatch.setenv(MDNS_INTERFACES_ENV, "127.0.0.1")
+    network = f"test{uuid.uuid4().hex[:8]}"
+    runner = ServerRunner(
+        ServerConfig(
+            listen=(("127.0.0.1", 0),),
+            network=network,
+            data_dir=tmp_path / "data",
+            advertise=True,
+        )
+    )
+    runner.start()
+    try:
+        wait_until(lambda: bool(_mine(b, network)), timeout=2 * TIMEOUT)
+        (found,) = _mine(b, network)
+        assert found.port == runner.port
+        assert found.name.startswith("chinwag on ")
+        assert found.version == __version__
+        assert found.addresses
+    finally:
+        runner.stop()
+    wait_until(lambda: not _mine(b, network), timeout=2 * TIMEOUT)
+
+
+def test_advertised_addresses_follow_the_bind() -> None:
+    lan = lan_ipv4_addresses() or ["127.0.0.1"]
+    assert advertised_addresses(["0.0.0.0"]) == lan
+    assert advertised_addresses(["127.0.0.1"]) == ["127.0.0.1"]
+    assert advertised_addresses(["10.1.2.3", "::1", "10.1.2.3"]) == ["10.1.2.3"]
+
+
+def test_interfaces_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MDNS_INTERFACES_ENV, "127.0.0.1, 10.0.0.2")
+    assert default_interfaces() == ["127.0.0.1", "10.0.0.2"]
+    assert Advertiser(1).interfaces == ["127.0.0.1", "10.0.0.2"]
+    monkeypatch.delenv(MDNS_INTERFACES_ENV)
+    assert default_interfaces() is InterfaceChoice.All

@@ -17,8 +17,10 @@ inside an asyncio loop, and never touches the caller's loop. ``Advertiser.start(
 the sockets and returns; probing and announcing (about two seconds) carry on in the
 background. ``close()`` on either object blocks for at most about ``timeout`` seconds.
 
-Which interfaces mDNS uses is a parameter (``interfaces``): by default every interface;
-tests pin it to ``["127.0.0.1"]``.
+Which interfaces mDNS uses is a parameter (``interfaces``). By default it is every
+interface, unless the environment variable ``CHINWAG_MDNS_INTERFACES`` lists IPv4
+addresses (comma-separated), e.g. ``127.0.0.1`` to keep tests off the real LAN or to pin a
+machine with several networks to one of them.
 
 What it deliberately does not do: it does not choose *which* found server to connect to
 (that is the connect dialog's job), does not advertise or browse over IPv6, and does not
@@ -32,6 +34,7 @@ import asyncio
 import concurrent.futures
 import ipaddress
 import logging
+import os
 import re
 import socket
 import threading
@@ -71,7 +74,16 @@ _FLAGS_QR_QUERY = 0x0000
 # Upper bound for close(): goodbye packets take ~0.75 s, thread shutdown a little more.
 CLOSE_TIMEOUT = 3.0
 
+MDNS_INTERFACES_ENV = "CHINWAG_MDNS_INTERFACES"
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+
 Interfaces = InterfaceChoice | Sequence[str]
+
+
+def default_interfaces() -> Interfaces:
+    """Every interface, or the addresses listed in ``$CHINWAG_MDNS_INTERFACES``."""
+    listed = [a.strip() for a in os.environ.get(MDNS_INTERFACES_ENV, "").split(",") if a.strip()]
+    return listed or InterfaceChoice.All
 
 
 def lan_ipv4_addresses() -> list[str]:
@@ -90,6 +102,25 @@ def lan_ipv4_addresses() -> list[str]:
                 continue
             found.add(str(addr))
     return sorted(found, key=ipaddress.IPv4Address)
+
+
+def advertised_addresses(bound_hosts: Iterable[str]) -> list[str]:
+    """The IPv4 addresses to announce for a server bound to ``bound_hosts``.
+
+    A wildcard bind (0.0.0.0) means every LAN address of the machine, or 127.0.0.1 when
+    it has none; a specific IPv4 address means just that one. IPv6 binds are skipped
+    (we announce IPv4 only).
+    """
+    out: list[str] = []
+    for host in bound_hosts:
+        if host in WILDCARD_HOSTS:
+            candidates = lan_ipv4_addresses() or ["127.0.0.1"]
+        elif ":" in host:
+            continue
+        else:
+            candidates = [host]
+        out.extend(a for a in candidates if a not in out)
+    return out
 
 
 def default_instance_name() -> str:
@@ -148,8 +179,9 @@ class Advertiser:
 
     ``addresses`` are the IPv4 addresses to announce; None means every LAN address of
     the machine (:func:`lan_ipv4_addresses`), falling back to 127.0.0.1 when the machine
-    has none, so a client on the same machine still finds it. A server bound to one
-    specific address should pass just that address.
+    has none, so a client on the same machine still finds it. A server should pass
+    ``advertised_addresses(<its bound hosts>)``, so that one bound to a single address
+    announces just that address.
     """
 
     def __init__(
@@ -161,7 +193,7 @@ class Advertiser:
         addresses: Sequence[str] | None = None,
         tls_port: int | None = None,
         version: str = __version__,
-        interfaces: Interfaces = InterfaceChoice.All,
+        interfaces: Interfaces | None = None,
     ) -> None:
         self.port = port
         self.tls_port = tls_port
@@ -171,7 +203,7 @@ class Advertiser:
         if addresses is None:
             addresses = lan_ipv4_addresses() or ["127.0.0.1"]
         self.addresses = tuple(addresses)
-        self.interfaces = interfaces
+        self.interfaces = default_interfaces() if interfaces is None else interfaces
         self._zc: Zeroconf | None = None
         self._infos: list[ServiceInfo] = []
         self._registering: concurrent.futures.Future[None] | None = None
@@ -306,12 +338,12 @@ class DiscoveryBrowser:
         self,
         on_change: Callable[[list[FoundServer]], None],
         *,
-        interfaces: Interfaces = InterfaceChoice.All,
+        interfaces: Interfaces | None = None,
         service_types: Iterable[str] = (IRC_SERVICE, IRCS_SERVICE),
         resolve_timeout: float = RESOLVE_TIMEOUT,
     ) -> None:
         self.on_change = on_change
-        self.interfaces = interfaces
+        self.interfaces = default_interfaces() if interfaces is None else interfaces
         self.service_types = list(service_types)
         self.resolve_timeout = resolve_timeout
         self._zc: Zeroconf | None = None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -290,3 +292,13 @@ class TestHelpers:
         assert event_matches(ev, "")
         assert event_matches(ev, "AMY cake")
         assert not event_matches(ev, "amy pie")
+
+
+def test_model_and_command_line_do_not_load_tkinter() -> None:
+    """``chinwag --help`` and headless machines must not need Tk."""
+    code = (
+        "import sys, argparse, chinwag.admin.model, chinwag.admin.main as m;"
+        "m.configure_parser(argparse.ArgumentParser());"
+        "assert 'tkinter' not in sys.modules, 'tkinter imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=TIMEOUT * 4)

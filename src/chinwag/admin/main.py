@@ -1,10 +1,10 @@
-"""``chinwag admin``: run a chat server in this process and watch it in a window.
+"""chinwag admin: run a chat server in this process and watch it in a window.
 
-Takes the same flags as ``chinwag server`` to fill in the window's fields (listen
-address, port, data directory), plus ``--start`` to start the server at once.
+Takes the same flags as `chinwag server` to fill in the window's fields (listen
+address, port, data folder), plus --start to start the server at once. Closing the
+window stops the server; connected people get a message saying so.
 
-This module does not import tkinter until :func:`run`, so ``chinwag --help`` and the
-server work on machines without Tk.
+(This module imports tkinter only when run, so `chinwag --help` works without Tk.)
 """
 
 from __future__ import annotations

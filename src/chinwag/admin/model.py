@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from chinwag.discovery import lan_ipv4_addresses
+from chinwag.discovery import WILDCARD_HOSTS, lan_ipv4_addresses
 from chinwag.errors import LocalError
 from chinwag.server.events import ServerEvent
 
@@ -53,8 +53,6 @@ BAN_DURATIONS: dict[str, float | None] = {
     "1 week": 7 * 86400.0,
     "permanent": None,
 }
-
-WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 T = TypeVar("T")
 
