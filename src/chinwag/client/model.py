@@ -174,7 +174,7 @@ class ChatModel:
 
         def rank(m: ev.Member) -> tuple[int, str]:
             first = m.prefixes[:1]
-            r = self.prefix_order.index(first) if first in self.prefix_order else 99
+            r = self.prefix_order.index(first) if first and first in self.prefix_order else 99
             return (r, m.nick.lower())
 
         rows = []

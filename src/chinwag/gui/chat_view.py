@@ -55,11 +55,11 @@ class ChatView(ttk.Frame):
         self.logout_button.pack(side="right")
         self.clear_button = ttk.Button(top, text="Clear Chat", command=on_clear)
         self.clear_button.pack(side="right", padx=(0, 6))
-        self.dark_var = tk.BooleanVar(self, value=palette.dark)
-        self.dark_check = ttk.Checkbutton(
-            top, text="Dark", variable=self.dark_var, command=lambda: on_theme(self.dark_var.get())
+        # A button, not a Checkbutton: Tk variables must not be collected on other threads.
+        self.theme_button = ttk.Button(
+            top, text="", command=lambda: on_theme(not self.palette.dark)
         )
-        self.dark_check.pack(side="right", padx=(0, 10))
+        self.theme_button.pack(side="right", padx=(0, 6))
 
         self.status = ttk.Label(self, text="", style="Muted.TLabel", padding=(10, 2))
         self.status.pack(side="bottom", fill="x")
@@ -115,6 +115,7 @@ class ChatView(ttk.Frame):
 
     def restyle(self, palette: Palette) -> None:
         self.palette = p = palette
+        self.theme_button.configure(text="Light mode" if p.dark else "Dark mode")
         style_listbox(self.sidebar, p)
         style_listbox(self.members, p)
         self.text.configure(

@@ -31,7 +31,6 @@ class ConnectView(ttk.Frame):
         super().__init__(master, padding=24)
         self.on_connect = on_connect
         self.found: list[Any] = []
-        self.vars = {name: tk.StringVar(self, name=f"connect_{name}") for name in FIELDS}
         self.entries: dict[str, ttk.Entry] = {}
         self.error_labels: dict[str, ttk.Label] = {}
 
@@ -56,7 +55,6 @@ class ConnectView(ttk.Frame):
             ttk.Label(box, text=labels[name]).grid(row=row, column=0, sticky="w", padx=(0, 12))
             entry = ttk.Entry(
                 box,
-                textvariable=self.vars[name],
                 width=8 if name == "port" else 32,
                 show="•" if name == "password" else "",
             )
@@ -81,11 +79,12 @@ class ConnectView(ttk.Frame):
     # -- fields -------------------------------------------------------------------------------
 
     def values(self) -> dict[str, str]:
-        return {name: var.get() for name, var in self.vars.items()}
+        return {name: entry.get() for name, entry in self.entries.items()}
 
     def fill(self, **values: str) -> None:
         for name, value in values.items():
-            self.vars[name].set(value)
+            self.entries[name].delete(0, "end")
+            self.entries[name].insert(0, value)
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for name, label in self.error_labels.items():
@@ -111,7 +110,7 @@ class ConnectView(ttk.Frame):
 
     def focus_first_empty(self) -> None:
         for name in ("host", "nick"):
-            if not self.vars[name].get().strip():
+            if not self.entries[name].get().strip():
                 self.entries[name].focus_set()
                 return
         self.entries["nick"].focus_set()

@@ -60,7 +60,7 @@ def setup_fonts(root: tk.Misc) -> dict[str, tkfont.Font]:
     default.configure(family=family, size=10)
     for name in ("TkTextFont", "TkMenuFont", "TkHeadingFont"):
         tkfont.nametofont(name, root).configure(family=family, size=10)
-    return {
+    fonts = {
         "ui": default,
         "text": tkfont.Font(root, family=family, size=11),
         "bold": tkfont.Font(root, family=family, size=11, weight="bold"),
@@ -69,6 +69,11 @@ def setup_fonts(root: tk.Misc) -> dict[str, tkfont.Font]:
         "title": tkfont.Font(root, family=family, size=18, weight="bold"),
         "topic": tkfont.Font(root, family=family, size=11, weight="bold"),
     }
+    # Font.__del__ calls into Tcl; if the garbage collector ran it on the network thread,
+    # Tcl would abort. The fonts go with the interpreter anyway.
+    for f in fonts.values():
+        f.delete_font = False
+    return fonts
 
 
 def apply(root: tk.Tk, palette: Palette) -> None:

@@ -1,0 +1,221 @@
+"""The client window under Xvfb, driven like a person would: real Tk, real server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from chinwag.discovery import FoundServer
+from chinwag.gui.app import App
+from chinwag.transport.runner import ServerRunner
+from tests.client.ngircd import free_port
+from tests.gui.conftest import pump, settle
+from tests.support import LineClient
+
+
+def fill_and_connect(app: App, port: int, nick: str, host: str = "127.0.0.1") -> None:
+    view = app.connect_view
+    for name, value in (("host", host), ("port", str(port)), ("nick", nick)):
+        entry = view.entries[name]
+        entry.delete(0, "end")
+        entry.insert(0, value)
+    view.button.invoke()
+
+
+def connected(app: App, port: int, nick: str) -> None:
+    fill_and_connect(app, port, nick)
+    pump(app.root, lambda: app.chat is not None and "#lobby" in app.chat.sidebar_labels())
+
+
+def test_bad_fields_are_shown_next_to_them(make_app: Callable[..., App]) -> None:
+    app = make_app()
+    view = app.connect_view
+    view.fill(host="", port="99999", nick="9lives")
+    view.button.invoke()
+    assert "server" in view.error_text("host")
+    assert "65535" in view.error_text("port")
+    assert "Nicknames use" in view.error_text("nick")
+    assert app.client is None
+    view.fill(host="127.0.0.1", port="6667", nick="")
+    view.button.invoke()
+    assert view.error_text("host") == "" and view.error_text("port") == ""
+    assert view.error_text("nick") == "Choose a nickname."
+
+
+def test_connection_refused_shows_in_the_dialog(make_app: Callable[..., App]) -> None:
+    app = make_app()
+    fill_and_connect(app, free_port(), "alice")
+    pump(app.root, lambda: "refused" in app.connect_view.status_text())
+    assert app.chat is None and app.client is None
+    assert "disabled" not in app.connect_view.button.state()
+
+
+def test_nick_in_use_offers_the_next_free_one(
+    make_app: Callable[..., App], server: ServerRunner
+) -> None:
+    carol = LineClient("127.0.0.1", server.port)
+    try:
+        carol.register("carol")
+        app = make_app()
+        fill_and_connect(app, server.port, "carol")
+        pump(app.root, lambda: "in use" in app.connect_view.status_text())
+        assert app.connect_view.values()["nick"] == "carol2"
+        app.connect_view.button.invoke()
+        pump(app.root, lambda: app.chat is not None)
+        assert app.model.nick == "carol2"
+    finally:
+        carol.close()
+
+
+def test_chat_send_receive_private_clear_logout(
+    make_app: Callable[..., App], server: ServerRunner, config_dir: Path
+) -> None:
+    carol = LineClient("127.0.0.1", server.port)
+    try:
+        carol.register("carol")
+        app = make_app()
+        connected(app, server.port, "alice")
+        chat = app.chat
+        assert chat is not None
+        pump(app.root, lambda: chat.member_labels() == ["@carol", "alice"])
+        # the entry has the focus as soon as the window opens
+        pump(app.root, lambda: app.root.focus_get() is chat.entry)
+        # settings remembered
+        saved = json.loads((config_dir / "client.json").read_text())
+        assert (saved["host"], saved["port"], saved["nick"]) == ("127.0.0.1", server.port, "alice")
+
+        carol.send("PRIVMSG #lobby :hello from carol")
+        pump(app.root, lambda: "hello from carol" in chat.message_text())
+
+        chat.entry.insert(0, "hi carol, see https://example.org/x")
+        chat.entry.event_generate("<Return>")
+        heard = carol.expect(lambda m: m.command == "PRIVMSG" and m.nick == "alice")
+        assert heard.param(1) == "hi carol, see https://example.org/x"
+        pump(app.root, lambda: "hi carol" in chat.message_text())
+        assert chat.entry.get() == ""
+        own_ranges = chat.text.tag_ranges("own")
+        assert own_ranges and "hi carol" in chat.text.get(own_ranges[0], own_ranges[-1])
+        assert "https://example.org/x" in [
+            chat.text.get(a, b) for a, b in zip(*[iter(chat.text.tag_ranges("link"))] * 2,
+                                                 strict=True)
+        ]  # fmt: skip
+
+        # double-click a member: a private conversation opens and is current
+        index = chat.member_labels().index("@carol")
+        x, y, _, _ = chat.members.bbox(index)
+        for _ in range(2):  # a double click, as X would deliver it
+            chat.members.event_generate("<ButtonPress-1>", x=x + 5, y=y + 2)
+            chat.members.event_generate("<ButtonRelease-1>", x=x + 5, y=y + 2)
+        pump(app.root, lambda: "carol" in chat.sidebar_labels())
+        assert chat.topic.cget("text") == "Private chat with carol"
+        pump(app.root, lambda: app.root.focus_get() is chat.entry)
+        chat.entry.insert(0, "psst")
+        chat.send_button.invoke()
+        got = carol.expect(lambda m: m.command == "PRIVMSG" and m.param(0) == "carol")
+        assert got.param(1) == "psst"
+        pump(app.root, lambda: "psst" in chat.message_text())
+
+        # an incoming private message elsewhere counts as unread
+        app.select("#lobby")
+        carol.send("PRIVMSG alice :are you there?")
+        pump(app.root, lambda: "carol  (1)" in chat.sidebar_labels())
+        assert app.notifications and "are you there?" in app.notifications[-1]
+        assert app.root.title().startswith("(1)")
+
+        # Clear Chat empties the current view only
+        chat.clear_button.invoke()
+        assert chat.message_text() == ""
+        app.select("carol")
+        assert "are you there?" in chat.message_text()
+        assert "carol" in chat.sidebar_labels()
+
+        # Logout: QUIT with a message, back to the dialog
+        chat.logout_button.invoke()
+        quit_msg = carol.expect(lambda m: m.command == "QUIT" and m.nick == "alice")
+        assert "Logged out" in quit_msg.param(0)
+        assert app.chat is None
+        pump(app.root, lambda: bool(app.connect_view.winfo_ismapped()))
+        assert app.connect_view.values()["nick"] == "alice"
+    finally:
+        carol.close()
+
+
+def test_commands_in_the_entry(make_app: Callable[..., App], server: ServerRunner) -> None:
+    carol = LineClient("127.0.0.1", server.port)
+    try:
+        carol.register("carol")
+        app = make_app()
+        connected(app, server.port, "alice")
+        chat = app.chat
+        assert chat is not None
+
+        def type_line(text: str) -> None:
+            chat.entry.insert(0, text)
+            chat.entry.event_generate("<Return>")
+
+        type_line("/join #games")
+        pump(app.root, lambda: "#games" in chat.sidebar_labels())
+        assert app.model.conversation().name == "#games"
+        type_line("/topic Board games tonight")
+        pump(app.root, lambda: "Board games tonight" in chat.topic.cget("text"))
+        type_line("/me waves")
+        pump(app.root, lambda: "* alice waves" in chat.message_text())
+        type_line("/bogus")
+        pump(app.root, lambda: "Unknown command /bogus" in chat.message_text())
+        type_line("/msg carol hello there")
+        got = carol.expect(lambda m: m.command == "PRIVMSG" and m.param(0) == "carol")
+        assert got.param(1) == "hello there"
+        type_line("/nick alicia")
+        pump(app.root, lambda: app.model.nick == "alicia")
+        type_line("/away lunch")
+        pump(app.root, lambda: "You are marked as away." in chat.message_text())
+        app.select("#lobby")
+        pump(app.root, lambda: "alicia  (away)" in chat.member_labels())
+        type_line("/help")
+        pump(app.root, lambda: "/join #room" in chat.message_text())
+        type_line("{quit}")
+        pump(app.root, lambda: app.chat is None)
+        carol.expect(lambda m: m.command == "QUIT" and m.nick == "alicia")
+    finally:
+        carol.close()
+
+
+def test_found_servers_are_offered_and_a_single_one_is_picked(
+    make_app: Callable[..., App],
+) -> None:
+    calls: list[Callable[[Any], None]] = []
+
+    class Browser:
+        closed = False
+
+        def close(self) -> None:
+            Browser.closed = True
+
+    def discover(on_change: Callable[[Any], None]) -> Browser:
+        calls.append(on_change)
+        return Browser()
+
+    app = make_app(discover=discover)
+    found = FoundServer("chinwag on den", "den.local.", 6697, "home", "0.1", ("10.0.0.5",))
+    calls[0]([found])
+    pump(app.root, lambda: app.connect_view.values()["host"] == "10.0.0.5")
+    assert app.connect_view.values()["port"] == "6697"
+    assert "chinwag on den" in app.connect_view.found_list.get(0)
+    app.close()
+    assert Browser.closed
+
+
+def test_dark_mode_is_remembered(
+    make_app: Callable[..., App], server: ServerRunner, config_dir: Path
+) -> None:
+    app = make_app()
+    connected(app, server.port, "alice")
+    assert app.chat is not None
+    app.chat.theme_button.invoke()
+    settle(app.root)
+    assert app.palette.name == "dark"
+    assert app.chat.text.cget("background") == app.palette.text_bg
+    assert json.loads((config_dir / "client.json").read_text())["theme"] == "dark"
+    assert app.chat.theme_button.cget("text") == "Light mode"
