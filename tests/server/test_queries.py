@@ -1,0 +1,387 @@
+"""Queries (WHO, WHOX, WHOIS, WHOWAS, USERHOST, ISON, MONITOR, LUSERS, MOTD, VERSION,
+TIME, PING) and operators (OPER, KILL, WALLOPS), with no sockets."""
+
+from __future__ import annotations
+
+import pytest
+from argon2 import PasswordHasher
+
+from chinwag.proto.message import Message
+from chinwag.server.config import OperBlock
+from chinwag.server.state import User
+from tests.server.harness import Harness, numerics, only
+
+S = "chinwag.local"
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness()
+
+
+def pair(h: Harness) -> tuple[User, User]:
+    a = h.connect("alice", realname="Alice L")
+    b = h.connect("bob", realname="Bob B")
+    h.clear(a, b)
+    return a, b
+
+
+class TestWho:
+    def test_channel(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "WHO #lobby")
+        assert h.lines(b) == [
+            Message.of(
+                "352",
+                "bob",
+                "#lobby",
+                "~alice",
+                "127.0.0.1",
+                S,
+                "alice",
+                "H@",
+                "0 Alice L",
+                source=S,
+            ),
+            Message.of(
+                "352", "bob", "#lobby", "~bob", "127.0.0.1", S, "bob", "H", "0 Bob B", source=S
+            ),
+            Message.of("315", "bob", "#lobby", "End of WHO list", source=S),
+        ]
+
+    def test_away_and_oper_flags(self, h: Harness) -> None:
+        a, b = pair(h)
+        h.send(a, "AWAY :brb")
+        a.oper = True
+        h.send(b, "WHO alice")
+        got = h.lines(b)
+        assert got[0].params[6] == "G*@"
+
+    def test_nick(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "WHO ALICE")
+        got = h.lines(b)
+        assert [m.command for m in got] == ["352", "315"]
+        assert got[0].params[5] == "alice"
+        assert got[1].params[1] == "ALICE"
+
+    def test_mask(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.connect("carol")
+        h.clear(b)
+        h.send(b, "WHO a*")
+        assert [m.params[5] for m in only(h.lines(b), "352")] == ["alice"]
+
+    def test_whox(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "WHO #lobby %tnf,42")
+        assert h.lines(b) == [
+            Message.of("354", "bob", "42", "alice", "H@", source=S),
+            Message.of("354", "bob", "42", "bob", "H", source=S),
+            Message.of("315", "bob", "#lobby", "End of WHO list", source=S),
+        ]
+
+    def test_whox_field_order_is_fixed(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "WHO alice %rnuhc")
+        assert h.lines(b)[0].params == ("bob", "#lobby", "~alice", "127.0.0.1", "alice", "Alice L")
+
+    def test_no_match(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "WHO nobody")
+        assert h.lines(b) == [Message.of("315", "bob", "nobody", "End of WHO list", source=S)]
+
+
+class TestWhois:
+    def test_whois(self, h: Harness) -> None:
+        a, b = pair(h)
+        h.send(b, "WHOIS alice")
+        got = h.lines(b)
+        assert [m.command for m in got] == ["311", "319", "312", "317", "318"]
+        assert got[0] == Message.of(
+            "311", "bob", "alice", "~alice", "127.0.0.1", "*", "Alice L", source=S
+        )
+        assert got[1] == Message.of("319", "bob", "alice", "@#lobby", source=S)
+        assert got[2].params[:3] == ("bob", "alice", S)
+        assert got[3].params[0:2] == ("bob", "alice")
+        assert got[3].params[2].isdigit() and got[3].params[3] == str(int(a.connected_at))
+        assert got[4] == Message.of("318", "bob", "alice", "End of /WHOIS list", source=S)
+
+    def test_away_oper_and_self(self, h: Harness) -> None:
+        a, _b = pair(h)
+        h.send(a, "AWAY :out")
+        a.oper = True
+        h.clear(a)
+        h.send(a, "WHOIS alice")
+        cmds = [m.command for m in h.lines(a)]
+        assert cmds == ["311", "319", "312", "301", "313", "338", "317", "318"]
+
+    def test_no_such_nick(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "WHOIS nobody")
+        assert h.lines(b) == [
+            Message.of("401", "bob", "nobody", "No such nick/channel", source=S),
+            Message.of("318", "bob", "nobody", "End of /WHOIS list", source=S),
+        ]
+
+    def test_server_param_form(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "WHOIS alice alice")
+        assert numerics(h.lines(b))[0] == "311"
+
+
+class TestWhowas:
+    def test_after_quit_and_nick_change(self, h: Harness) -> None:
+        a, b = pair(h)
+        h.send(a, "NICK alicia")
+        h.send(a, "QUIT :bye")
+        h.clear(b)
+        h.send(b, "WHOWAS alicia")
+        got = h.lines(b)
+        assert [m.command for m in got] == ["314", "312", "369"]
+        assert got[0] == Message.of(
+            "314", "bob", "alicia", "~alice", "127.0.0.1", "*", "Alice L", source=S
+        )
+        assert got[2] == Message.of("369", "bob", "alicia", "End of WHOWAS", source=S)
+        h.send(b, "WHOWAS ALICE")
+        assert only(h.lines(b), "314")[0].params[1] == "alice"
+
+    def test_unknown(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "WHOWAS ghost")
+        assert h.lines(b) == [
+            Message.of("406", "bob", "ghost", "There was no such nickname", source=S),
+            Message.of("369", "bob", "ghost", "End of WHOWAS", source=S),
+        ]
+
+
+class TestUserhostIson:
+    def test_userhost(self, h: Harness) -> None:
+        a, b = pair(h)
+        h.send(a, "AWAY :x")
+        a.oper = True
+        h.send(b, "USERHOST alice bob nobody")
+        assert h.lines(b) == [
+            Message.of("302", "bob", "alice*=-~alice@127.0.0.1 bob=+~bob@127.0.0.1", source=S)
+        ]
+
+    def test_ison(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "ISON ALICE nobody bob")
+        assert h.lines(b) == [Message.of("303", "bob", "alice bob", source=S)]
+        h.send(b, "ISON :nobody")
+        assert h.lines(b) == [Message.of("303", "bob", "", source=S)]
+
+
+class TestMonitor:
+    def test_add_reports_state(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "MONITOR + alice,carol")
+        assert h.lines(b) == [
+            Message.of("730", "bob", "alice!~alice@127.0.0.1", source=S),
+            Message.of("731", "bob", "carol", source=S),
+        ]
+
+    def test_connect_and_quit_are_reported(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "MONITOR + carol")
+        h.clear(b)
+        c = h.connect("carol")
+        got = h.lines(b)
+        assert got[0] == Message.of("730", "bob", "carol!~carol@127.0.0.1", source=S)
+        h.send(c, "QUIT")
+        assert h.lines(b)[-1] == Message.of("731", "bob", "carol", source=S)
+
+    def test_nick_change_is_reported(self, h: Harness) -> None:
+        a, b = pair(h)
+        h.send(b, "MONITOR + alice,alicia")
+        h.clear(b)
+        h.send(a, "NICK alicia")
+        got = [m for m in h.lines(b) if m.command.isdigit()]
+        assert got == [
+            Message.of("731", "bob", "alice", source=S),
+            Message.of("730", "bob", "alicia!~alice@127.0.0.1", source=S),
+        ]
+
+    def test_list_remove_clear_status(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "MONITOR + alice,carol,dave")
+        h.clear(b)
+        h.send(b, "MONITOR L")
+        assert h.lines(b) == [
+            Message.of("732", "bob", "alice,carol,dave", source=S),
+            Message.of("733", "bob", "End of MONITOR list", source=S),
+        ]
+        h.send(b, "MONITOR - carol", "MONITOR S")
+        assert h.lines(b) == [
+            Message.of("730", "bob", "alice!~alice@127.0.0.1", source=S),
+            Message.of("731", "bob", "dave", source=S),
+        ]
+        h.send(b, "MONITOR C", "MONITOR L")
+        assert h.lines(b) == [Message.of("733", "bob", "End of MONITOR list", source=S)]
+        assert h.server.monitors == {}
+        h.connect("dave")
+        assert numerics(h.lines(b)) == []
+
+    def test_list_full(self) -> None:
+        h = Harness(limits={"monitor": 2})
+        a = h.connect("alice")
+        h.send(a, "MONITOR + x,y,z,w")
+        got = h.lines(a)
+        assert got[0] == Message.of("734", "alice", "2", "z,w", "Monitor list is full.", source=S)
+        assert len(a.monitor) == 2
+
+    def test_quitting_watcher_is_forgotten(self, h: Harness) -> None:
+        _a, b = pair(h)
+        h.send(b, "MONITOR + carol")
+        h.send(b, "QUIT")
+        assert h.server.monitors == {}
+        h.connect("carol")  # must not try to tell bob
+
+
+class TestServerQueries:
+    def test_lusers(self, h: Harness) -> None:
+        a, _b = pair(h)
+        h.open()  # an unregistered connection
+        h.send(a, "LUSERS")
+        assert h.lines(a) == [
+            Message.of("251", "alice", "There are 2 users and 0 invisible on 1 servers", source=S),
+            Message.of("253", "alice", "1", "unknown connection(s)", source=S),
+            Message.of("254", "alice", "1", "channels formed", source=S),
+            Message.of("255", "alice", "I have 2 clients and 0 servers", source=S),
+            Message.of("265", "alice", "2", "2", "Current local users 2, max 2", source=S),
+            Message.of("266", "alice", "2", "2", "Current global users 2, max 2", source=S),
+        ]
+
+    def test_lusers_counts_opers_and_invisible(self, h: Harness) -> None:
+        a, _b = pair(h)
+        a.oper = True
+        h.send(a, "MODE alice +i")
+        h.clear(a)
+        h.send(a, "LUSERS")
+        got = h.lines(a)
+        assert got[0].params[1] == "There are 1 users and 1 invisible on 1 servers"
+        assert got[1] == Message.of("252", "alice", "1", "operator(s) online", source=S)
+
+    def test_motd(self) -> None:
+        h = Harness(motd="hello\nworld")
+        a = h.connect("alice")
+        h.send(a, "MOTD")
+        assert h.lines(a) == [
+            Message.of("375", "alice", "- chinwag.local Message of the day - ", source=S),
+            Message.of("372", "alice", "- hello", source=S),
+            Message.of("372", "alice", "- world", source=S),
+            Message.of("376", "alice", "End of /MOTD command.", source=S),
+        ]
+
+    def test_no_motd(self) -> None:
+        h = Harness(motd="  ")
+        a = h.connect("alice")
+        h.send(a, "MOTD")
+        assert h.lines(a) == [Message.of("422", "alice", "MOTD File is missing", source=S)]
+
+    def test_version(self, h: Harness) -> None:
+        a, _b = pair(h)
+        h.send(a, "VERSION")
+        got = h.lines(a)
+        assert got[0].command == "351"
+        assert got[0].params[1].startswith("chinwag-") and got[0].params[2] == S
+        assert [m.command for m in got[1:]] == ["005", "005"]
+
+    def test_time(self, h: Harness) -> None:
+        a, _b = pair(h)
+        h.send(a, "TIME")
+        (got,) = h.lines(a)
+        assert got.command == "391"
+        assert got.params[1] == S and got.params[2].isdigit() and got.params[3] == "0"
+
+    def test_ping_pong(self, h: Harness) -> None:
+        a, _b = pair(h)
+        h.send(a, "PING :a b c", "PONG :whatever")
+        assert h.lines(a) == [Message.of("PONG", S, "a b c", source=S)]
+
+    def test_ping_needs_a_token(self, h: Harness) -> None:
+        a, _b = pair(h)
+        h.send(a, "PING")
+        assert numerics(h.lines(a)) == ["461"]
+
+
+HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture
+def oh() -> Harness:
+    blocks = (
+        OperBlock("admin", HASHER.hash("hunter2")),
+        OperBlock("local", HASHER.hash("pw"), hostmask="*!*@10.*"),
+    )
+    return Harness(opers=blocks)
+
+
+class TestOper:
+    def test_oper_success(self, oh: Harness) -> None:
+        a = oh.connect("alice")
+        oh.send(a, "OPER admin hunter2")
+        assert oh.lines(a) == [
+            Message.of("381", "alice", "You are now an IRC operator", source=S),
+            Message.of("MODE", "alice", "+o", source=a.source),
+        ]
+        assert a.oper and "o" in a.modes
+        oh.send(a, "MODE alice -o")
+        assert oh.lines(a) == [Message.of("MODE", "alice", "-o", source=a.source)]
+        assert not a.oper
+
+    @pytest.mark.parametrize(
+        ("line", "code"),
+        [
+            ("OPER admin wrong", "464"),
+            ("OPER nobody hunter2", "491"),
+            ("OPER local pw", "491"),  # host does not match
+            ("OPER admin", "461"),
+        ],
+    )
+    def test_oper_failure(self, oh: Harness, line: str, code: str) -> None:
+        a = oh.connect("alice")
+        oh.send(a, line)
+        assert numerics(oh.lines(a)) == [code]
+        assert not a.oper
+
+    def test_oper_by_hostmask(self, oh: Harness) -> None:
+        a = oh.connect("alice", ip="10.1.2.3")
+        oh.send(a, "OPER local pw")
+        assert numerics(oh.lines(a)) == ["381"]
+
+    def test_kill_needs_oper(self, oh: Harness) -> None:
+        a = oh.connect("alice")
+        b = oh.connect("bob")
+        oh.clear(a)
+        oh.send(a, "KILL bob :go")
+        assert oh.lines(a) == [
+            Message.of("481", "alice", "Permission Denied- You're not an IRC operator", source=S)
+        ]
+        assert b.registered and not b.closed
+
+    def test_kill(self, oh: Harness) -> None:
+        a = oh.connect("alice")
+        b = oh.connect("bob")
+        c = oh.connect("carol")
+        oh.send(a, "OPER admin hunter2")
+        oh.clear(a, b, c)
+        oh.send(a, "KILL bob :spamming")
+        reason = "Killed (alice (spamming))"
+        assert oh.lines(b) == [Message.of("ERROR", f"Closing Link: 127.0.0.1 ({reason})")]
+        assert oh.link(b).closed
+        assert oh.lines(c) == [Message.of("QUIT", reason, source=b.source)]
+        assert oh.server.find_user("bob") is None
+        oh.send(a, "KILL nobody :x")
+        assert numerics(oh.lines(a)) == ["401"]
+
+    def test_wallops(self, oh: Harness) -> None:
+        a = oh.connect("alice")
+        b = oh.connect("bob")
+        oh.send(a, "OPER admin hunter2")
+        oh.clear(a, b)
+        oh.send(a, "WALLOPS :maintenance at six")
+        expected = [Message.of("NOTICE", "*", "[alice] maintenance at six", source=S)]
+        assert oh.lines(b) == expected
+        assert oh.lines(a) == expected
