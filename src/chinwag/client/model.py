@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,11 +26,11 @@ MAX_LINES = 2000
 # Nick colours chosen to be readable on the light and on the dark background.
 LIGHT_NICK_COLOURS = (
     "#b3261e", "#1f6f43", "#1d4ed8", "#9a3412", "#7e22ce", "#0f766e",
-    "#a21caf", "#4d7c0f", "#b45309", "#be123c", "#0369a1", "#6d28d9",
+    "#a21caf", "#4d7c0f", "#b45309", "#be123c", "#0369a1", "#854d0e",
 )  # fmt: skip
 DARK_NICK_COLOURS = (
     "#ff8a80", "#69f0ae", "#82b1ff", "#ffab40", "#ea80fc", "#64ffda",
-    "#ff80ab", "#b2ff59", "#ffd740", "#ff9e80", "#80d8ff", "#b388ff",
+    "#ff80ab", "#b2ff59", "#ffd740", "#ff9e80", "#80d8ff", "#e6c07b",
 )  # fmt: skip
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
@@ -40,7 +39,10 @@ _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 def nick_colour(nick: str, dark: bool = False) -> str:
     """A stable colour for ``nick`` (the same in every conversation and every run)."""
     palette = DARK_NICK_COLOURS if dark else LIGHT_NICK_COLOURS
-    return palette[zlib.crc32(nick.lower().encode()) % len(palette)]
+    # A position-weighted sum of code points: cheap, stable, and it spreads the short,
+    # similar names people pick better than a CRC does.
+    weight = sum((i + 1) * ord(c) for i, c in enumerate(nick.lower()))
+    return palette[weight % len(palette)]
 
 
 def format_time(t: float) -> str:

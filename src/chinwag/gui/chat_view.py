@@ -124,6 +124,8 @@ class ChatView(ttk.Frame):
         )  # fmt: skip
         t = self.text
         t.tag_configure("time", foreground=p.muted, font=self.fonts["small"])
+        # Wrapped lines hang under the text, not under the time stamp.
+        t.tag_configure("body", lmargin2=self.fonts["small"].measure("00:00  ") + 4)
         t.tag_configure("nick", font=self.fonts["bold"])
         t.tag_configure("own", background=p.own_bg)
         t.tag_configure("mention", background=p.mention_bg)
@@ -219,11 +221,11 @@ class ChatView(ttk.Frame):
         at_end = t.yview()[1] >= 0.999
         t.configure(state="normal")
         for line in lines:
-            base: tuple[str, ...] = ()
+            base: tuple[str, ...] = ("body",)
             if line.own:
-                base = ("own",)
+                base = ("body", "own")
             elif line.mention:
-                base = ("mention",)
+                base = ("body", "mention")
             t.insert("end", format_time(line.time) + "  ", ("time", *base))
             if line.kind == "message":
                 t.insert("end", line.nick, ("nick", self._nick_tag(line.nick), *base))
@@ -238,7 +240,7 @@ class ChatView(ttk.Frame):
                 t.insert("end", f"-{line.nick}- ", ("notice", *base))
                 self._insert_text(line.text, ("notice", *base))
             else:
-                self._insert_text(line.text, (line.kind,))
+                self._insert_text(line.text, (line.kind, "body"))
             t.insert("end", "\n", base)
         t.configure(state="disabled")
         if at_end:

@@ -52,7 +52,9 @@ class ConnectView(ttk.Frame):
         labels = {"host": "Server", "port": "Port", "nick": "Nickname", "password": "Password"}
         row = 4
         for name in FIELDS:
-            ttk.Label(box, text=labels[name]).grid(row=row, column=0, sticky="w", padx=(0, 12))
+            ttk.Label(box, text=labels[name]).grid(
+                row=row, column=0, sticky="w", padx=(0, 12), pady=(6, 0)
+            )
             entry = ttk.Entry(
                 box,
                 width=8 if name == "port" else 32,
@@ -61,7 +63,7 @@ class ConnectView(ttk.Frame):
             entry.grid(row=row, column=1, sticky="w" if name == "port" else "we", pady=(6, 0))
             entry.bind("<Return>", lambda e: self.on_connect())
             self.entries[name] = entry
-            err = ttk.Label(box, text="", style="Error.TLabel", font=fonts["small"])
+            err = ttk.Label(box, text="", style="Error.TLabel", font=fonts["small"], wraplength=300)
             err.grid(row=row + 1, column=1, sticky="w")
             self.error_labels[name] = err
             row += 2

@@ -104,7 +104,11 @@ def apply(root: tk.Tk, palette: Palette) -> None:
     style.configure("TCheckbutton", background=p.bg, foreground=p.fg, indicatorbackground=p.text_bg)
     style.map("TCheckbutton", background=[("active", p.bg)])
     style.configure("TPanedwindow", background=p.border)
-    style.configure("Vertical.TScrollbar", background=p.panel, arrowcolor=p.muted)
+    style.configure(
+        "Vertical.TScrollbar", background=p.panel, troughcolor=p.text_bg, bordercolor=p.border,
+        lightcolor=p.panel, darkcolor=p.panel, arrowcolor=p.muted, gripcount=0,
+    )  # fmt: skip
+    style.map("Vertical.TScrollbar", background=[("active", p.border)])
     root.option_add("*TCombobox*Listbox.background", p.text_bg)
 
 
