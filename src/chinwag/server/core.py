@@ -194,6 +194,7 @@ class Server:
         self.next_msgid = 1
         self.msgid_prefix = f"{int(self.created):x}"
         self.max_users = 0
+        self.closing = False  # set by shutdown(): no new connections from then on
         self.isupport = self._isupport_tokens()
 
     # -- events ---------------------------------------------------------------------
@@ -223,6 +224,10 @@ class Server:
 
     def connect(self, link: Link, ip: str, port: int) -> User | None:
         """A new connection. Returns its User, or None if it was refused (and closed)."""
+        if self.closing:
+            link.write(b"ERROR :Closing Link: server shutting down\r\n")
+            link.close()
+            return None
         limit = self.limits.connections_per_ip
         count = self.per_ip.get(ip, 0)
         if limit and count >= limit:
@@ -576,6 +581,7 @@ class Server:
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
         """Say goodbye to everyone: each client gets an ERROR with ``reason``."""
+        self.closing = True
         for user in list(self.connections):
             self.quit(user, reason, broadcast=False)
         self.emit("stop", f"server stopped: {reason}")
@@ -595,11 +601,7 @@ class Server:
         for user in list(self.connections):
             idle = mono - user.last_recv
             if not user.registered:
-                if mono - (
-                    user.last_recv if user.ping_sent == 0 else user.ping_sent
-                ) > lim.registration_timeout and (
-                    time.time() - user.connected_at > lim.registration_timeout
-                ):
+                if mono > user.register_by:
                     self.quit(user, "Registration timeout")
                 continue
             if user.ping_sent:

@@ -101,20 +101,24 @@ def handle_cap(server: Server, user: User, msg: Message) -> None:
         for item in wanted:
             enable = not item.startswith("-")
             name = item.lstrip("-")
-            if name not in CAPABILITIES:
+            # cap-notify is on for good after CAP LS 302 (IRCv3 cap-notify).
+            if name not in CAPABILITIES or (
+                name == "cap-notify" and not enable and user.cap_version >= 302
+            ):
                 changes = []
                 break
             changes.append((name, enable))
         if not changes:
             server.send(user, "CAP", target, "NAK", msg.param(1))
             return
+        server.send(user, "CAP", target, "ACK", msg.param(1))
+        # The ACK goes out before the change takes effect (it carries no new tags).
         for name, enable in changes:
             if enable:
                 user.caps.add(name)
             else:
                 user.caps.discard(name)
         user.tagmask = tag_mask(user.caps)
-        server.send(user, "CAP", target, "ACK", msg.param(1))
     elif sub == "END":
         if not user.registered:
             user.cap_negotiating = False
@@ -339,6 +343,9 @@ def join_channel(server: Server, user: User, name: str, key: str | None) -> None
     extended = Outgoing("JOIN", (channel.name, "*", user.realname), user.source)
     for member in channel.members:
         server.deliver_to(member, extended if "extended-join" in member.caps else plain)
+    if user.away is not None:  # away-notify: an away user's JOIN is followed by AWAY
+        away = Outgoing("AWAY", (user.away,), user.source)
+        server.deliver([m for m in channel.members if "away-notify" in m.caps], away, skip=user)
     if channel.topic:
         send_topic(server, user, channel)
     send_names(server, user, channel)

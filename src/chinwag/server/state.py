@@ -64,6 +64,7 @@ class User:
         "ping_sent",
         "port",
         "realname",
+        "register_by",
         "registered",
         "server",
         "skip_to_newline",
@@ -100,6 +101,8 @@ class User:
         self.connected_at = now
         self.last_active = now
         self.last_recv = time.monotonic()
+        # Monotonic deadline for finishing registration.
+        self.register_by = self.last_recv + server.config.limits.registration_timeout
         self.ping_sent = 0.0
         self.out: list[bytes] = []
         self.out_bytes = 0
