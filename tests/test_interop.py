@@ -191,6 +191,8 @@ def weechat(target: Target, alice: LineClient, tmp_path: Path) -> Iterator[WeeCh
         yield client
     finally:
         client.stop()
+        # Shown by pytest only when the test failed.
+        print(client.diagnostics())
 
 
 def token() -> str:
@@ -229,6 +231,9 @@ def test_weechat_lands_in_lobby_and_chats_both_ways(
 
 def test_weechat_private_messages_both_ways(alice: LineClient, weechat: WeeChat) -> None:
     alice.expect(lambda m: m.command == "JOIN" and m.nick == NICK, 3 * TIMEOUT)
+    # Our JOIN can reach alice before WeeChat has read its welcome; until then it
+    # refuses /msg ("not connected"). Its own log of the join shows it is ready.
+    weechat.wait_for_log(LOBBY, rf"\b{NICK}\b.*has joined {LOBBY}")
     outgoing = f"psst {token()}"
     weechat.say("alice", outgoing)
     got = alice.expect(lambda m: m.command == "PRIVMSG" and m.nick == NICK)
