@@ -1,0 +1,116 @@
+"""The display model: what the window would show for a stream of events (no display)."""
+
+from __future__ import annotations
+
+from chinwag.client import events as ev
+from chinwag.client.model import SERVER, ChatModel, nick_colour, split_links
+
+
+def model_in_lobby() -> ChatModel:
+    m = ChatModel()
+    m.apply(ev.Registered("alice", "home", "srv", "rfc1459", frozenset(), time=1.0))
+    m.apply(ev.Joined("#lobby", "alice", True, time=1.0))
+    return m
+
+
+def test_own_join_creates_and_selects_the_channel() -> None:
+    m = model_in_lobby()
+    assert m.current == "#lobby"
+    assert m.sidebar() == [(SERVER, "home"), ("#lobby", "#lobby")]
+    assert m.conversation().lines[-1].text == "You joined #lobby"
+
+
+def test_messages_elsewhere_count_as_unread_and_pms_open_a_conversation() -> None:
+    m = model_in_lobby()
+    u = m.apply(ev.ChatMessage("bob", "bob", "psst", private=True, time=2.0))
+    assert "bob" in m.conversations and m.conversations["bob"].unread == 1
+    assert u.notify == "bob: psst" and u.sidebar
+    assert ("bob", "bob  (1)") in m.sidebar()
+    assert m.title().startswith("(1) alice")
+    m.select("bob")
+    assert m.conversations["bob"].unread == 0
+    own = m.apply(ev.ChatMessage("bob", "alice", "yes?", own=True, private=True))
+    assert own.notify == "" and m.conversations["bob"].lines[-1].own
+
+
+def test_mentions_notify_and_plain_messages_do_not() -> None:
+    m = model_in_lobby()
+    assert m.apply(ev.ChatMessage("#lobby", "bob", "hi all")).notify == ""
+    u = m.apply(ev.ChatMessage("#lobby", "bob", "alice: hi", mention=True))
+    assert u.notify == "bob in #lobby: alice: hi"
+    assert m.conversation().lines[-1].mention
+    assert m.conversation().unread == 0  # it is the conversation on screen
+
+
+def test_quiet_events_and_private_rename() -> None:
+    m = model_in_lobby()
+    m.apply(ev.Joined("#lobby", "bob", False))
+    m.open_private("bob")
+    m.apply(ev.NickChanged("bob", "rob", False, ("#lobby",)))
+    assert "rob" in m.conversations and "bob" not in m.conversations
+    assert m.current == "rob"
+    m.apply(ev.Quit("rob", "bye", ("#lobby",)))
+    texts = [line.text for line in m.conversations["#lobby"].lines]
+    assert texts[1:] == ["→ bob joined", "bob is now rob", "← rob quit (bye)"]
+    assert all(line.kind == "event" for line in m.conversations["#lobby"].lines)
+
+
+def test_members_sorted_by_rank_with_away_marks() -> None:
+    m = model_in_lobby()
+    members = (ev.Member("zed", "@"), ev.Member("amy", ""), ev.Member("bob", "+", away=True),
+               ev.Member("al", "@+"))  # fmt: skip
+    m.apply(ev.MembersChanged("#lobby", members))
+    assert [r.label for r in m.member_rows()] == ["@al", "@zed", "+bob  (away)", "amy"]
+
+
+def test_topic_initial_is_quiet_and_changes_are_shown() -> None:
+    m = model_in_lobby()
+    m.apply(ev.TopicChanged("#lobby", "Hello", initial=True))
+    assert m.conversation().topic == "Hello"
+    assert m.conversation().lines[-1].text == "You joined #lobby"
+    m.apply(ev.TopicChanged("#lobby", "New", by="bob"))
+    assert m.conversation().lines[-1].text == "bob set the topic: New"
+
+
+def test_disconnect_and_reconnect_are_told() -> None:
+    m = model_in_lobby()
+    m.apply(ev.Disconnected("The server closed the connection.", retry_in=2.0))
+    assert not m.connected
+    assert "Reconnecting in 2 s" in m.conversation().lines[-1].text
+    m.apply(ev.Registered("alice", "home", "srv", "rfc1459", frozenset(), reconnected=True))
+    assert m.connected and m.conversation().lines[-1].text == "Reconnected."
+
+
+def test_own_part_closes_the_conversation() -> None:
+    m = model_in_lobby()
+    m.apply(ev.Parted("#lobby", "alice", True))
+    assert "#lobby" not in m.conversations and m.current == SERVER
+
+
+def test_clear_only_empties_the_view() -> None:
+    m = model_in_lobby()
+    m.apply(ev.ChatMessage("#lobby", "bob", "hi"))
+    m.clear()
+    assert m.conversation().lines == [] and m.current == "#lobby"
+
+
+def test_server_errors_show_where_the_user_is() -> None:
+    m = model_in_lobby()
+    m.apply(ev.ServerText("#x: No such channel", error=True))
+    assert m.conversation().lines[-1].kind == "error"
+    m.apply(ev.ServerText("MOTD line"))
+    assert m.conversations[SERVER].lines[-1].text == "MOTD line"
+
+
+def test_split_links() -> None:
+    assert split_links("see https://a.example/x?y=1. ok") == [
+        ("see ", None), ("https://a.example/x?y=1", "https://a.example/x?y=1"), (". ok", None),
+    ]  # fmt: skip
+    assert split_links("www.example.org") == [("www.example.org", "http://www.example.org")]
+    assert split_links("no links") == [("no links", None)]
+
+
+def test_nick_colours_are_stable_and_differ_by_theme() -> None:
+    assert nick_colour("bob") == nick_colour("Bob")
+    assert nick_colour("bob") != nick_colour("bob", dark=True)
+    assert len({nick_colour(n) for n in ("alice", "bob", "carol", "dave", "erin")}) == 5
