@@ -15,7 +15,6 @@ from chinwag.client.connection import Client
 from chinwag.transport.runner import ServerRunner
 from tests.client.conftest import Watched
 from tests.client.ngircd import Ngircd, free_port
-from tests.conftest import make_test_config as server_config
 from tests.support import TIMEOUT, LineClient
 
 
@@ -262,26 +261,18 @@ class TestChinwagServer:
         assert (failed.kind, failed.suggestion) == ("nick-in-use", "Carol2")
 
     def test_reconnect_after_restart_on_the_same_port(
-        self, tmp_path: Path, make_client: Callable[..., Watched]
+        self, make_server: Callable[..., ServerRunner], make_client: Callable[..., Watched]
     ) -> None:
         port = free_port()
-        first = ServerRunner(server_config(tmp_path, listen=(("127.0.0.1", port),)))
-        first.start()
-        second: ServerRunner | None = None
-        try:
-            alice = make_client(port, "alice")
-            alice.wait(ev.Registered)
-            alice.client.join("#side")
-            alice.wait(ev.Joined, lambda e: e.is_me and e.channel == "#side")
-            first.stop()
-            assert alice.wait(ev.Disconnected).retry_in is not None
-            second = ServerRunner(server_config(tmp_path, listen=(("127.0.0.1", port),)))
-            second.start()
-            back = alice.wait(ev.Registered, timeout=3 * TIMEOUT)
-            assert back.reconnected and back.nick == "alice"
-            alice.wait(ev.Joined, lambda e: e.is_me and e.channel == "#side", timeout=TIMEOUT)
-            alice.wait(ev.Joined, lambda e: e.is_me and e.channel.lower() == "#lobby")
-        finally:
-            first.stop()
-            if second is not None:
-                second.stop()
+        first = make_server(listen=(("127.0.0.1", port),))
+        alice = make_client(port, "alice")
+        alice.wait(ev.Registered)
+        alice.client.join("#side")
+        alice.wait(ev.Joined, lambda e: e.is_me and e.channel == "#side")
+        first.stop()
+        assert alice.wait(ev.Disconnected).retry_in is not None
+        make_server(listen=(("127.0.0.1", port),))
+        back = alice.wait(ev.Registered, timeout=3 * TIMEOUT)
+        assert back.reconnected and back.nick == "alice"
+        alice.wait(ev.Joined, lambda e: e.is_me and e.channel == "#side")
+        alice.wait(ev.Joined, lambda e: e.is_me and e.channel.lower() == "#lobby")

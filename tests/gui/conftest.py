@@ -51,6 +51,7 @@ def make_app(config_dir: Path) -> Iterator[Callable[..., App]]:
         root = tk.Tk()
         kwargs.setdefault("discover", None)
         kwargs.setdefault("open_url", lambda url: None)
+        kwargs.setdefault("notifier", None)
         app = App(root, Settings.load(), **kwargs)
         apps.append(app)
         root.update()

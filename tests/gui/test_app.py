@@ -12,7 +12,7 @@ from chinwag.gui.app import App
 from chinwag.transport.runner import ServerRunner
 from tests.client.ngircd import free_port
 from tests.gui.conftest import pump, settle
-from tests.support import LineClient
+from tests.support import TIMEOUT, LineClient
 
 
 def fill_and_connect(app: App, port: int, nick: str, host: str = "127.0.0.1") -> None:
@@ -75,7 +75,8 @@ def test_chat_send_receive_private_clear_logout(
     carol = LineClient("127.0.0.1", server.port)
     try:
         carol.register("carol")
-        app = make_app()
+        opened: list[str] = []
+        app = make_app(open_url=opened.append)
         connected(app, server.port, "alice")
         chat = app.chat
         assert chat is not None
@@ -97,10 +98,14 @@ def test_chat_send_receive_private_clear_logout(
         assert chat.entry.get() == ""
         own_ranges = chat.text.tag_ranges("own")
         assert own_ranges and "hi carol" in chat.text.get(own_ranges[0], own_ranges[-1])
-        assert "https://example.org/x" in [
-            chat.text.get(a, b) for a, b in zip(*[iter(chat.text.tag_ranges("link"))] * 2,
-                                                 strict=True)
-        ]  # fmt: skip
+        start, end = chat.text.tag_ranges("link")[-2:]
+        assert chat.text.get(start, end) == "https://example.org/x"
+        chat.text.see(start)
+        app.root.update()
+        x, y, _, _ = chat.text.bbox(start)
+        chat.text.event_generate("<Motion>", x=x + 3, y=y + 3)  # moves Tk's "current" mark
+        chat.text.event_generate("<Button-1>", x=x + 3, y=y + 3)
+        assert opened == ["https://example.org/x"]
 
         # double-click a member: a private conversation opens and is current
         index = chat.member_labels().index("@carol")
@@ -219,3 +224,21 @@ def test_dark_mode_is_remembered(
     assert app.chat.text.cget("background") == app.palette.text_bg
     assert json.loads((config_dir / "client.json").read_text())["theme"] == "dark"
     assert app.chat.theme_button.cget("text") == "Light mode"
+
+
+def test_reconnects_after_the_server_restarts(
+    make_app: Callable[..., App], make_server: Callable[..., ServerRunner]
+) -> None:
+    port = free_port()
+    first = make_server(listen=(("127.0.0.1", port),))
+    app = make_app()
+    connected(app, port, "alice")
+    chat = app.chat
+    assert chat is not None
+    first.stop()
+    pump(app.root, lambda: "Disconnected" in chat.message_text())
+    assert "Reconnecting in" in chat.status.cget("text")
+    make_server(listen=(("127.0.0.1", port),))
+    pump(app.root, lambda: "Reconnected." in chat.message_text(), timeout=3 * TIMEOUT)
+    pump(app.root, lambda: chat.member_labels() in (["alice"], ["@alice"]))
+    assert chat.status.cget("text").startswith("Connected")

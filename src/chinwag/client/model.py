@@ -295,10 +295,18 @@ class ChatModel:
             self._add(key, Line(e.time, "error", f"Disconnected: {e.reason}{retry}"), update)
         return update
 
+    def _on_ConnectFailed(self, e: ev.ConnectFailed) -> Update:
+        self.connected = False
+        self.status = f"Could not reconnect: {e.message}"
+        return self._add(self.current, Line(e.time, "error", self.status), Update(status=True))
+
     def _on_Stopped(self, e: ev.Stopped) -> Update:
         self.connected = False
-        self.status = "Not connected"
-        return Update(status=True)
+        self.status = "Not connected. Press Logout to connect again."
+        update = Update(status=True)
+        if self.nick:  # we had been in: say so where the person is looking
+            self._add(self.current, Line(e.time, "error", self.status), update)
+        return update
 
     def _on_Joined(self, e: ev.Joined) -> Update:
         update = Update()

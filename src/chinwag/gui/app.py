@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import shutil
+import subprocess
 import tkinter as tk
 import webbrowser
 from collections.abc import Callable, Sequence
@@ -57,6 +59,18 @@ def lan_discovery(on_change: Callable[[Sequence[Any]], None]) -> Closable | None
     return browser
 
 
+def desktop_notify(title: str, text: str) -> None:
+    """A desktop notification where ``notify-send`` exists (most Linux desktops); else none."""
+    program = shutil.which("notify-send")
+    if program is None:
+        return
+    with contextlib.suppress(OSError):
+        subprocess.Popen(
+            [program, "--app-name=chinwag", title, text],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+
 def make_client(request: ConnectRequest) -> Client:
     username = request.nick.lower()[:10] or "chinwag"
     return Client(
@@ -78,12 +92,14 @@ class App:
         discover: Discover | None = lan_discovery,
         open_url: Callable[[str], None] = open_in_browser,
         client_factory: Callable[[ConnectRequest], Client] = make_client,
+        notifier: Callable[[str, str], None] | None = desktop_notify,
         save_settings: bool = True,
     ) -> None:
         self.root = root
         self.settings = settings
         self.open_url = open_url
         self.client_factory = client_factory
+        self.notifier = notifier
         self.save_settings = save_settings
         self.palette = theme.PALETTES.get(settings.theme, theme.LIGHT)
         self.fonts = theme.setup_fonts(root)
@@ -175,11 +191,14 @@ class App:
             self.notify(update.notify)
 
     def notify(self, text: str) -> None:
-        """A private message or a mention: ring, and (unread count) in the title."""
+        """A private message or a mention: ring, (unread count) in the title, and a desktop
+        notification when the window does not have the focus."""
         self.notifications.append(text)
         focused = self.root.focus_displayof() is not None
-        if not focused or self.chat is None or update_is_elsewhere(self.model):
+        if not focused or update_is_elsewhere(self.model):
             self.root.bell()
+        if not focused and self.notifier is not None:
+            self.notifier("chinwag", text)
 
     def send(self, text: str) -> None:
         if self.client is None:
