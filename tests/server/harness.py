@@ -19,13 +19,15 @@ from chinwag.storage.base import MemoryStorage
 
 
 class FakeLink:
-    """Records every write; ``pending`` is what ``buffered()`` reports."""
+    """Records every write. ``buffered()`` reports ``pending``, plus every byte written
+    when ``stalled`` (a peer that never reads)."""
 
     def __init__(self) -> None:
         self.data = bytearray()
         self.writes = 0
         self.closed = False
         self.pending = 0
+        self.stalled = False
         self.read_to = 0
 
     def write(self, data: bytes) -> None:
@@ -37,7 +39,7 @@ class FakeLink:
         self.closed = True
 
     def buffered(self) -> int:
-        return self.pending
+        return self.pending + (len(self.data) if self.stalled else 0)
 
 
 def make_config(**changes: Any) -> ServerConfig:

@@ -116,6 +116,32 @@ class TestAwayNotify:
         ]
         assert h.lines(a) == [Message.of("AWAY", source=b.source)]
 
+    def test_away_user_joining_is_followed_by_away(self) -> None:
+        # away-notify: AWAY is sent "when a user joins and has an away message set".
+        h = Harness(lobby=None)
+        a = h.connect("alice", ["away-notify"])
+        b = h.connect("bob")
+        c = h.connect("carol")
+        h.send(a, "JOIN #x")
+        h.send(c, "JOIN #x")
+        h.clear(a, c)
+        h.send(b, "AWAY :gone fishing", "JOIN #x")
+        assert h.lines(a) == [
+            Message.of("JOIN", "#x", source=b.source),
+            Message.of("AWAY", "gone fishing", source=b.source),
+        ]
+        assert h.lines(c) == [Message.of("JOIN", "#x", source=b.source)]
+        assert "AWAY" not in [m.command for m in h.lines(b)]
+
+    def test_present_user_joining_sends_no_away(self) -> None:
+        h = Harness(lobby=None)
+        a = h.connect("alice", ["away-notify"])
+        b = h.connect("bob")
+        h.send(a, "JOIN #x")
+        h.clear(a)
+        h.send(b, "JOIN #x")
+        assert [m.command for m in h.lines(a)] == ["JOIN"]
+
     def test_no_shared_channel_no_notice(self) -> None:
         h = Harness(lobby=None)
         a = h.connect("alice", ["away-notify"])
@@ -178,6 +204,24 @@ class TestCapNotify:
         got = h.lines(u)
         assert got[1].params == ("*", "ACK", "cap-notify")
         assert got[2].params == ("*", "LIST", "cap-notify")
+
+    def test_302_client_cannot_turn_it_off(self) -> None:
+        # "servers MUST NOT disable the cap-notify capability if the client requests
+        # CAP LS with a version of 302 or newer".
+        h = Harness()
+        u = h.open()
+        h.send(u, "CAP LS 302", "CAP REQ :-cap-notify", "CAP LIST")
+        got = h.lines(u)
+        assert got[1].params[1] == "NAK"
+        assert "cap-notify" in got[2].params[2].split()
+
+    def test_pre_302_client_may_turn_it_off(self) -> None:
+        h = Harness()
+        u = h.open()
+        h.send(u, "CAP LS", "CAP REQ :cap-notify", "CAP REQ :-cap-notify", "CAP LIST")
+        got = h.lines(u)
+        assert got[2].params == ("*", "ACK", "-cap-notify")
+        assert got[3].params == ("*", "LIST", "")
 
     def test_302_client_may_request_it_again(self) -> None:
         h = Harness()

@@ -223,18 +223,22 @@ class TestSendQ:
         assert len(h.lines(c)) == 1
         assert h.server.find_user("bob") is None
 
-    def test_queue_over_the_limit_before_a_flush(self) -> None:
+    def test_a_peer_that_never_reads(self) -> None:
         h = Harness(limits={"sendq_bytes": 4000})
         a = h.connect("alice")
         b = h.connect("bob")
         c = h.connect("carol")
         h.clear(a, b, c)
-        line = b"PRIVMSG #lobby :" + b"x" * 400 + b"\r\n"
-        h.server.receive(a, line * 12)  # > 4000 bytes queued for each reader
-        assert b.closed and c.closed
-        assert not a.closed
-        h.server.flush()
+        h.link(b).stalled = True
+        text = "x" * 400
+        for _ in range(12):
+            h.send(a, "PRIVMSG #lobby :" + text)
+        assert b.closed and h.link(b).closed
+        assert not a.closed and not c.closed
         assert h.lines(b)[-1].params == ("Closing Link: 127.0.0.1 (SendQ exceeded)",)
+        got = h.lines(c)
+        assert [m.params[1] for m in got if m.command == "PRIVMSG"] == [text] * 12
+        assert [m.params[0] for m in got if m.command == "QUIT"] == ["SendQ exceeded"]
 
 
 class TestTick:
@@ -248,6 +252,27 @@ class TestTick:
         h.server.tick()
         assert u.closed
         assert h.lines(u) == [Message.of("ERROR", "Closing Link: 127.0.0.1 (Registration timeout)")]
+
+    def test_registration_timeout_counts_from_connect(self, clock: Clock) -> None:
+        # Limits.registration_timeout: seconds a connection may take to register. Talking
+        # (here a PING every 20 s) does not extend it.
+        h = Harness(limits={"registration_timeout": 30.0})
+        u = h.open()
+        clock.advance(20)
+        h.send(u, "PING keepalive")
+        h.server.tick()
+        assert not u.closed
+        clock.advance(20)
+        h.send(u, "PING keepalive")
+        h.server.tick()
+        assert u.closed
+
+    def test_no_connections_after_shutdown(self) -> None:
+        h = Harness()
+        h.server.shutdown("bye")
+        link = FakeLink()
+        assert h.server.connect(link, "127.0.0.1", 1) is None
+        assert link.closed and bytes(link.data).startswith(b"ERROR ")
 
     def test_registered_users_do_not_hit_the_registration_timeout(self, clock: Clock) -> None:
         h = Harness(limits={"registration_timeout": 5.0, "ping_interval": 100.0})

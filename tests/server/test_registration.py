@@ -158,6 +158,16 @@ class TestCap:
         )
         assert u.caps == enabled
 
+    def test_ack_is_sent_before_the_caps_change(self) -> None:
+        # "a server MUST NOT change the capabilities of the client until the last ACK of
+        # the set has been sent": the ACK enabling server-time carries no time tag.
+        h = Harness()
+        u = h.open()
+        h.send(u, "CAP REQ :server-time", "CAP REQ :-server-time")
+        first, second = h.lines(u)
+        assert first.params == ("*", "ACK", "server-time") and "time" not in first.tags
+        assert second.params == ("*", "ACK", "-server-time") and "time" in second.tags
+
     def test_req_then_remove(self) -> None:
         h = Harness()
         u = h.open()
