@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from chinwag.proto.message import Message
@@ -563,3 +565,54 @@ class TestSendRestrictions:
         h.clear(a)
         h.send(b, "PRIVMSG #x :hi")
         assert h.lines(a) == [Message.of("PRIVMSG", "#x", "hi", source=src(b))]
+
+
+class TestHistoryReplay:
+    def test_joiner_gets_recent_lines_in_a_batch_with_time(self) -> None:
+        h = Harness(lobby=None, limits={"history_replay": 2})
+        a = h.connect("alice")
+        h.send(a, "JOIN #x", "PRIVMSG #x :one", "PRIVMSG #x :two", "NOTICE #x :three")
+        b = h.connect("bob", ["batch", "server-time", "message-tags"])
+        h.send(b, "JOIN #x")
+        got = h.lines(b)
+        cmds = [m.command for m in got]
+        assert cmds == ["JOIN", "353", "366", "BATCH", "PRIVMSG", "NOTICE", "BATCH"]
+        start, one, two, end = got[3:]
+        ref = start.params[0][1:]
+        assert start.params == ("+" + ref, "chathistory", "#x")
+        assert end.params == ("-" + ref,)
+        assert (one.source, one.params) == (a.source, ("#x", "two"))
+        assert (two.source, two.params) == (a.source, ("#x", "three"))
+        assert one.tags["batch"] == ref and "time" in one.tags and "msgid" in one.tags
+
+    def test_plain_client_gets_stamped_text(self) -> None:
+        h = Harness(lobby=None)
+        a = h.connect("alice")
+        h.send(a, "JOIN #x", "PRIVMSG #x :hello", "PRIVMSG #x :\x01ACTION waves\x01")
+        b = h.connect("bob")
+        h.send(b, "JOIN #x")
+        replay = [m for m in h.lines(b) if m.command == "PRIVMSG"]
+        assert len(replay) == 2
+        assert re.fullmatch(r"\[\d\d:\d\d\] hello", replay[0].params[1])
+        assert replay[1].params[1] == "\x01ACTION waves\x01"  # CTCP is not stamped
+        assert all(not m.tags for m in replay)
+
+    def test_replay_off(self) -> None:
+        h = Harness(lobby=None, limits={"history_replay": 0})
+        a = h.connect("alice")
+        h.send(a, "JOIN #x", "PRIVMSG #x :hello")
+        b = h.connect("bob")
+        h.send(b, "JOIN #x")
+        assert "PRIVMSG" not in [m.command for m in h.lines(b)]
+
+
+def test_who_with_multi_prefix() -> None:
+    h = Harness(lobby=None)
+    a = h.connect("alice")
+    b = h.connect("bob", ["multi-prefix"])
+    h.send(a, "JOIN #x")
+    h.send(b, "JOIN #x")
+    h.send(a, "MODE #x +v alice")
+    h.clear(b)
+    h.send(b, "WHO #x")
+    assert [m.params[6] for m in h.lines(b) if m.command == "352"] == ["H@+", "H"]
