@@ -118,7 +118,7 @@ def format_line(command: str, params: tuple[str, ...], source: str | None) -> st
 class Outgoing:
     """One message for many recipients, serialized once per tag mask."""
 
-    __slots__ = ("body", "cache", "msg_tags", "time_tag")
+    __slots__ = ("body", "cache", "command", "msg_tags", "params", "source", "time_tag")
 
     def __init__(
         self,
@@ -128,6 +128,9 @@ class Outgoing:
         msg_tags: dict[str, str] | None = None,
         at: float | None = None,
     ) -> None:
+        self.command = command
+        self.params = params
+        self.source = source
         self.body = format_line(command, params, source)
         self.time_tag = server_time(at)
         # Tags only message-tags recipients see: msgid and relayed client-only tags.
@@ -195,6 +198,7 @@ class Server:
         self.msgid_prefix = f"{int(self.created):x}"
         self.max_users = 0
         self.closing = False  # set by shutdown(): no new connections from then on
+        self.capturing: User | None = None  # the user whose labeled command is running
         self.isupport = self._isupport_tokens()
 
     # -- events ---------------------------------------------------------------------
@@ -355,6 +359,7 @@ class Server:
         if label is not None:
             user.capture = []
             user.label = label
+            self.capturing = user
         try:
             dispatch(self, user, msg)
         except Exception:
@@ -376,6 +381,7 @@ class Server:
     def _finish_label(self, user: User, label: str) -> None:
         captured = user.capture or []
         user.capture = None
+        self.capturing = None
         user.label = None
         if user.closed:
             return
@@ -416,9 +422,6 @@ class Server:
                 self.on_dirty()
             self.dirty.append(user)
         user.out.append(data)
-        user.out_bytes += len(data)
-        if user.out_bytes > self.limits.sendq_bytes:
-            self.doomed.append((user, "SendQ exceeded"))
 
     def _write(
         self,
@@ -462,14 +465,35 @@ class Server:
             self.send(user, "NOTICE", user.nick, context_and_text[-1])
 
     def deliver(self, users: Iterable[User], out: Outgoing, skip: User | None = None) -> None:
-        """Fan one message out to many users."""
+        """Fan one message out to many users: the hot path of the server.
+
+        Each distinct tag mask is serialized once (``Outgoing.line_for``); per recipient
+        there is one dict lookup and one list append. The send queue is checked when
+        the output is flushed, not here.
+        """
+        capturing = self.capturing
+        dirty = self.dirty
+        lines: dict[int, bytes] = {}
         for u in users:
-            if u is skip:
+            if u is skip or u.closed:
                 continue
-            if u.capture is not None:
-                u.capture.append(self._outgoing_capture(u, out))
+            if u is capturing:
+                self.deliver_to(u, out)
                 continue
-            self._push(u, out.line_for(u.tagmask))
+            mask = u.tagmask
+            data = lines.get(mask)
+            if data is None:
+                data = lines[mask] = out.line_for(mask)
+            queue = u.out
+            if not queue:
+                if not dirty:
+                    self.on_dirty()
+                dirty.append(u)
+            queue.append(data)
+
+    def deliver_direct(self, user: User, out: Outgoing) -> None:
+        """Deliver ``out`` as a message, never as part of a labeled response."""
+        self._push(user, out.line_for(user.tagmask))
 
     def deliver_to(self, user: User, out: Outgoing) -> None:
         if user.capture is not None:
@@ -478,11 +502,11 @@ class Server:
             self._push(user, out.line_for(user.tagmask))
 
     @staticmethod
+    @staticmethod
     def _outgoing_capture(
         user: User, out: Outgoing
     ) -> tuple[str, tuple[str, ...], str | None, dict[str, str]]:
-        msg = parse(out.body)
-        return (msg.command, msg.params, msg.source, out.tags_for(user.tagmask))
+        return (out.command, out.params, out.source, out.tags_for(user.tagmask))
 
     def flush(self) -> None:
         """Write every user's queued output: one write per user per turn."""
@@ -495,7 +519,6 @@ class Server:
                 continue
             data = b"".join(user.out) if len(user.out) > 1 else user.out[0]
             user.out.clear()
-            user.out_bytes = 0
             user.link.write(data)
             if user.link.buffered() > sendq:
                 self.doomed.append((user, "SendQ exceeded"))

@@ -879,7 +879,10 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
                     server.numeric(user, N.ERR_NOSUCHNICK, name, "No such nick/channel")
                 continue
             out = Outgoing(verb, (other.nick, *params), user.source, tags)
-            if verb != "TAGMSG" or "message-tags" in other.caps:
+            if other is user:
+                # A message to oneself is a delivery, not a labeled response.
+                server.deliver_direct(other, out)
+            elif verb != "TAGMSG" or "message-tags" in other.caps:
                 server.deliver_to(other, out)
             if "echo-message" in user.caps:
                 server.deliver_to(user, out)

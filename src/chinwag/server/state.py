@@ -57,7 +57,6 @@ class User:
         "nick",
         "oper",
         "out",
-        "out_bytes",
         "pass_ok",
         "pending",
         "pending_bytes",
@@ -105,7 +104,6 @@ class User:
         self.register_by = self.last_recv + server.config.limits.registration_timeout
         self.ping_sent = 0.0
         self.out: list[bytes] = []
-        self.out_bytes = 0
         self.inbuf = b""
         self.skip_to_newline = False
         self.pending: deque[bytes] | None = None

@@ -81,13 +81,15 @@ class ServerApp:
             await self._advertise()
 
     async def _advertise(self) -> None:
-        try:
-            from chinwag.discovery import Advertiser
-        except ImportError:
-            return
+        from chinwag.discovery import Advertiser, advertised_addresses
+
         port = self.bound[0][1]
         try:
-            adv = Advertiser(network=self.config.network, port=port)
+            adv = Advertiser(
+                port,
+                network=self.config.network,
+                addresses=advertised_addresses(h for h, _ in self.bound),
+            )
             await asyncio.get_running_loop().run_in_executor(None, adv.start)
         except Exception as exc:  # mDNS is a convenience: never fatal
             log.warning("could not advertise on the LAN (mDNS): %s", exc)
