@@ -76,6 +76,18 @@ class TestLabeledResponse:
         starts = [m.params[0] for m in h.lines(a) if m.command == "BATCH" and m.params[0][0] == "+"]
         assert len(starts) == 2 and starts[0] != starts[1]
 
+    def test_message_to_self_is_delivered_unlabeled(self) -> None:
+        # "When a client sends a message to itself, the server MUST NOT include the label
+        # tag, except for any acknowledgment sent with echo-message."
+        h = Harness()
+        a = h.connect("alice", self.CAPS)
+        h.send(a, "@label=me PRIVMSG alice :note to self")
+        got = h.lines(a)
+        delivered = [m for m in got if m.command == "PRIVMSG"]
+        assert len(delivered) == 1
+        assert "label" not in delivered[0].tags and "batch" not in delivered[0].tags
+        assert sum(1 for m in got if "label" in m.tags) == 1
+
     def test_label_ignored_without_the_cap(self) -> None:
         h = Harness()
         a = h.connect("alice")
