@@ -616,3 +616,28 @@ def test_who_with_multi_prefix() -> None:
     h.clear(b)
     h.send(b, "WHO #x")
     assert [m.params[6] for m in h.lines(b) if m.command == "352"] == ["H@+", "H"]
+
+
+@pytest.mark.parametrize(
+    ("casemapping", "second", "same"),
+    [
+        ("rfc1459", "#CHAT{1}", True),
+        ("rfc1459", "#chat|", False),
+        ("ascii", "#CHAT[1]", True),
+        ("ascii", "#chat{1}", False),
+    ],
+)
+def test_channel_names_fold_with_the_casemapping(casemapping: str, second: str, same: bool) -> None:
+    h = Harness(lobby=None, casemapping=casemapping)
+    a = h.connect("alice")
+    b = h.connect("bob")
+    h.send(a, "JOIN #chat[1]")
+    h.clear(a)
+    h.send(b, "JOIN " + second)
+    joined = h.lines(b)[0]
+    if same:
+        assert joined.params == ("#chat[1]",)  # shown as its creator typed it
+        assert h.lines(a) == [joined]
+    else:
+        assert joined.params == (second,)
+        assert h.lines(a) == []

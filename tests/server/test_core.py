@@ -169,6 +169,15 @@ class TestInput:
         h.send(a, "@+ok=" + "t" * 4000 + " PING x")
         assert h.lines(a)[0].command == "PONG"
 
+    @pytest.mark.parametrize(("tag_bytes", "ok"), [(4094, True), (4095, False)])
+    def test_client_tag_data_limit(self, tag_bytes: int, ok: bool) -> None:
+        # message-tags: clients may send at most 4094 bytes of tag data; more is 417.
+        h = Harness()
+        a = h.connect("alice", ["message-tags"])
+        data = "+a=" + "t" * (tag_bytes - 3)
+        h.send(a, "@" + data + " PING x")
+        assert h.lines(a)[0].command == ("PONG" if ok else "417")
+
     def test_invalid_utf8_is_harmless(self) -> None:
         h = Harness()
         a = h.connect("alice")

@@ -418,3 +418,43 @@ class TestLobby:
         assert "JOIN" not in [m.command for m in h.lines(u)]
         assert u.channels == {}
         assert h.server.channels == {}
+
+
+class TestIsupportLengthsAreEnforced:
+    def test_userlen(self) -> None:
+        h = Harness()
+        u = h.connect("alice", username="u" * 40)
+        assert u.username == "~" + "u" * 15
+        h.send(u, "WHOIS alice")
+        assert h.lines(u)[0].params[2] == "~" + "u" * 15
+
+    def test_awaylen(self) -> None:
+        h = Harness(limits={"awaylen": 5})
+        a = h.connect("alice")
+        b = h.connect("bob")
+        h.send(a, "AWAY :gone for lunch")
+        h.send(b, "PRIVMSG alice :hi")
+        assert [m.params for m in h.lines(b) if m.command == "301"] == [("bob", "alice", "gone ")]
+
+    def test_kicklen(self) -> None:
+        h = Harness(limits={"kicklen": 4})
+        a = h.connect("alice")
+        b = h.connect("bob")
+        h.clear(b)
+        h.send(a, "KICK #lobby bob :because reasons")
+        assert h.lines(b)[0].params == ("#lobby", "bob", "beca")
+
+    def test_maxlist(self) -> None:
+        h = Harness(limits={"maxbans": 2})
+        a = h.connect("alice")
+        h.send(a, "MODE #lobby +b a", "MODE #lobby +b b", "MODE #lobby +b c")
+        assert "478" in numerics(h.lines(a))
+        assert len(h.server.channels["#lobby"].bans) == 2
+
+    def test_channellen_counts_utf8_bytes(self) -> None:
+        h = Harness(lobby=None)
+        a = h.connect("alice")
+        h.send(a, "JOIN #" + "é" * 31, "JOIN #" + "é" * 32)  # 63 and 65 bytes
+        got = h.lines(a)
+        assert got[0].command == "JOIN"
+        assert numerics(got)[-1] == "476"
