@@ -39,12 +39,16 @@ from chinwag.proto.message import Message, escape_tag_value, parse
 from chinwag.server.caps import TAG_MESSAGE, TAG_TIME
 from chinwag.server.config import ServerConfig
 from chinwag.server.events import ServerEvent
+from chinwag.server.fanout import Fanout, LocalFanout
 from chinwag.server.state import Channel, Link, User
 
 if TYPE_CHECKING:
     from chinwag.storage.base import Storage
 
 log = logging.getLogger("chinwag.server")
+
+# Events that IRC operators also see as server notices.
+SNOTICE_KINDS = frozenset({"connect", "register", "quit", "kill", "ban", "oper", "error"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +203,8 @@ class Server:
         self.max_users = 0
         self.closing = False  # set by shutdown(): no new connections from then on
         self.capturing: User | None = None  # the user whose labeled command is running
+        self.opers: set[User] = set()  # IRC operators: they get server notices
+        self.fanout: Fanout = LocalFanout(self)
         self.isupport = self._isupport_tokens()
 
     # -- events ---------------------------------------------------------------------
@@ -216,6 +222,9 @@ class Server:
         self, kind: str, text: str, *, level: int = logging.INFO, **fields: str | None
     ) -> None:
         log.log(level, text)
+        if self.opers and kind in SNOTICE_KINDS:
+            notice = Outgoing("NOTICE", ("*", f"*** Notice -- {text}"), self.config.server_name)
+            self.deliver(list(self.opers), notice)
         if self.listeners:
             event = ServerEvent(kind, text, time.time(), **fields)
             for cb in list(self.listeners):
@@ -594,6 +603,7 @@ class Server:
                 user.link.close()
         user.closed = True
         user.out.clear()
+        self.opers.discard(user)
         self.connections.discard(user)
         self.throttled.discard(user)
         count = self.per_ip.get(user.ip, 1) - 1

@@ -634,6 +634,7 @@ def handle_mode(server: Server, user: User, msg: Message) -> None:
         elif ch == "o":
             if not adding and user.oper:  # +o only through OPER
                 user.oper = False
+                server.opers.discard(user)
                 user.modes.discard("o")
                 applied.append("-o")
         else:
@@ -727,7 +728,9 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
             present = [b for b in channel.bans if server.fold(b[0]) == server.fold(mask)]
             if adding and not present:
                 if len(channel.bans) >= server.limits.maxbans:
-                    server.numeric(user, "478", channel.name, mask, "Channel ban list is full")
+                    server.numeric(
+                        user, N.ERR_BANLISTFULL, channel.name, "b", "Channel list is full"
+                    )
                     continue
                 channel.bans.append((mask, user.source, int(time.time())))
             elif not adding and present:
@@ -826,6 +829,8 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
     user.last_active = time.time()
     client_tags = _client_tags(msg) if "message-tags" in user.caps else None
     params = (text,) if verb != "TAGMSG" else ()
+    # TAGMSG exists only for message-tags clients; so does its echo.
+    echo = "echo-message" in user.caps and (verb != "TAGMSG" or "message-tags" in user.caps)
     for target in targets:
         if not target:
             continue
@@ -860,8 +865,8 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
                 recipients = channel.members  # type: ignore[assignment]
             if verb == "TAGMSG":
                 recipients = [m for m in recipients if "message-tags" in m.caps]
-            server.deliver(recipients, out, skip=user)
-            if "echo-message" in user.caps:
+            server.fanout.channel_message(channel, recipients, out, user)
+            if echo:
                 server.deliver_to(user, out)
             if verb != "TAGMSG":
                 server.record_message(channel, user, verb, text, msgid)
@@ -884,7 +889,7 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
                 server.deliver_direct(other, out)
             elif verb != "TAGMSG" or "message-tags" in other.caps:
                 server.deliver_to(other, out)
-            if "echo-message" in user.caps:
+            if echo:
                 server.deliver_to(user, out)
             if verb == "PRIVMSG" and other.away is not None:
                 server.numeric(user, N.RPL_AWAY, other.nick, other.away)
@@ -1228,6 +1233,7 @@ def handle_oper(server: Server, user: User, msg: Message) -> None:
         server.emit("error", f"failed OPER attempt as {block.name} by {user.nick} ({user.address})")
         return
     user.oper = True
+    server.opers.add(user)
     user.modes.add("o")
     server.numeric(user, N.RPL_YOUREOPER, "You are now an IRC operator")
     server.send(user, "MODE", user.nick, "+o", source=user.source)

@@ -1,0 +1,37 @@
+"""Channel fan-out behind one small interface: the seam for scale-out.
+
+Today every member is on this server, so :class:`LocalFanout` hands a channel message
+to :meth:`Server.deliver`. A multi-node backend (later, on an existing distributed
+engine) implements the same :class:`Fanout` protocol: deliver locally, and publish to the
+other nodes, which deliver to their own members.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from chinwag.server.core import Outgoing, Server
+    from chinwag.server.state import Channel, User
+
+
+class Fanout(Protocol):
+    def channel_message(
+        self, channel: Channel, recipients: Iterable[User], out: Outgoing, sender: User
+    ) -> None:
+        """Deliver ``out`` (from ``sender``) to ``recipients`` of ``channel``, not the sender."""
+        ...
+
+
+class LocalFanout:
+    """Everyone is on this server: deliver straight from memory."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    def channel_message(
+        self, channel: Channel, recipients: Iterable[User], out: Outgoing, sender: User
+    ) -> None:
+        self.server.deliver(recipients, out, skip=sender)
