@@ -155,11 +155,29 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
+def raise_fd_limit() -> int:
+    """Lift the soft limit on open files to the hard limit: one per connection."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if target > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            return target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
 def serve_forever(
     config: ServerConfig, on_ready: Callable[[ServerApp], None] | None = None
 ) -> None:
     """Run a server in the foreground until SIGINT/SIGTERM. Raises LocalError."""
     import signal
+
+    limit = raise_fd_limit()
+    log.debug("open-file limit: %d", limit)
 
     async def main() -> None:
         app = ServerApp(config)
