@@ -483,6 +483,15 @@ class TestChannelMode:
         h.send(a, "MODE #x +b carol", "MODE #x +b CAROL!*@*")
         assert len(h.lines(b)) == 1
 
+    def test_ban_list_full_478(self) -> None:
+        # Modern IRC docs: ERR_BANLISTFULL "<client> <channel> <char> :Channel list is full".
+        h = Harness(lobby=None, limits={"maxbans": 1})
+        a, b = pair(h)
+        h.send(a, "MODE #x +b one", "MODE #x +b two")
+        got = [m for m in h.lines(a) if m.command == "478"]
+        assert len(got) == 1 and got[0].params[:3] == ("alice", "#x", "b")
+        assert [m.params[2] for m in h.lines(b)] == ["one!*@*"]
+
     def test_mode_param_limit(self) -> None:
         h = Harness(lobby=None, limits={"modes": 2})
         a, b = pair(h)

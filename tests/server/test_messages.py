@@ -179,6 +179,22 @@ class TestTags:
         h.send(a, "@+typing=paused TAGMSG bob")
         assert h.lines(b)[0].params == ("bob",)
 
+    def test_tagmsg_is_not_echoed_to_a_sender_without_message_tags(self, h: Harness) -> None:
+        # "Servers MUST NOT deliver TAGMSG to clients that haven't negotiated the message
+        # tags capability", echo-message included.
+        c = h.connect("carol", ["echo-message"])
+        h.connect("bob", ["message-tags"])
+        h.clear(c)
+        h.send(c, "TAGMSG bob", "TAGMSG #lobby")
+        assert h.lines(c) == []
+
+    def test_tagmsg_echo_with_message_tags(self, h: Harness) -> None:
+        a = h.connect("alice", ["echo-message", "message-tags"])
+        h.clear(a)
+        h.send(a, "@+typing=active TAGMSG #lobby")
+        (got,) = h.lines(a)
+        assert got.command == "TAGMSG" and got.tags["+typing"] == "active"
+
     def test_server_time(self, h: Harness) -> None:
         a = h.connect("alice")
         b = h.connect("bob", ["server-time"])
