@@ -383,6 +383,27 @@ class TestOper:
         oh.send(a, "KILL nobody :x")
         assert numerics(oh.lines(a)) == ["401"]
 
+    def test_operators_get_server_notices(self, oh: Harness) -> None:
+        a = oh.connect("alice")
+        b = oh.connect("bob")
+        oh.send(a, "OPER admin hunter2")
+        oh.clear(a, b)
+        c = oh.connect("carol")
+        oh.send(c, "QUIT :bye")
+        notices = [m.params[1] for m in oh.lines(a) if m.command == "NOTICE"]
+        assert any("connection from" in n for n in notices)
+        assert any(n.startswith("*** Notice -- carol") and "registered" in n for n in notices)
+        assert any(n.startswith("*** Notice -- carol") and "quit" in n for n in notices)
+        assert [m for m in oh.lines(b) if m.command == "NOTICE"] == []
+        # A failed OPER attempt is reported too.
+        oh.send(b, "OPER admin wrong")
+        assert any("failed OPER" in m.params[1] for m in oh.lines(a) if m.command == "NOTICE")
+        # -o ends them.
+        oh.send(a, "MODE alice -o")
+        oh.clear(a)
+        oh.connect("dave")
+        assert [m for m in oh.lines(a) if m.command == "NOTICE"] == []
+
     def test_wallops(self, oh: Harness) -> None:
         a = oh.connect("alice")
         b = oh.connect("bob")
