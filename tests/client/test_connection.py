@@ -114,10 +114,8 @@ def test_member_list_follows_join_part_nick_quit_and_modes(
     alice.members("#room", lambda m: nicks(m) == {"alice", "robert"})
     bob.send("QUIT :gone home")
     quit_ = alice.wait(ev.Quit)
-    assert (quit_.nick, quit_.reason, quit_.channels) == ("robert", '"gone home"', ("#room",)) or (
-        quit_.nick,
-        quit_.channels,
-    ) == ("robert", ("#room",))
+    assert (quit_.nick, quit_.channels) == ("robert", ("#room",))
+    assert "gone home" in quit_.reason  # ngircd wraps it in quotes
     alice.members("#room", lambda m: nicks(m) == {"alice"})
 
 

@@ -62,6 +62,14 @@ class TestRegistration:
         feed(s, ":srv 421 * CAP :Unknown command")
         assert s.take_lines() == ["USER chinwag 0 * :chinwag user"]
 
+    def test_server_that_ignores_cap_before_registration(self) -> None:
+        s = Session("alice")
+        s.start()
+        assert s.probing
+        s.probe_timed_out()
+        assert not s.probing
+        assert s.take_lines() == ["USER chinwag 0 * :chinwag user"]
+
     def test_taken_nick_probes_variants_and_asks(self) -> None:
         s = Session("bob")
         s.start()

@@ -7,12 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from chinwag.discovery import FoundServer
-from chinwag.gui.app import App
+from chinwag.errors import LocalError
+from chinwag.gui.app import App, lan_discovery
 from chinwag.transport.runner import ServerRunner
 from tests.client.ngircd import free_port
 from tests.gui.conftest import pump, settle
-from tests.support import TIMEOUT, LineClient
+from tests.support import TIMEOUT, LineClient, wait_until
 
 
 def fill_and_connect(app: App, port: int, nick: str, host: str = "127.0.0.1") -> None:
@@ -209,7 +212,7 @@ def test_found_servers_are_offered_and_a_single_one_is_picked(
     assert app.connect_view.values()["port"] == "6697"
     assert "chinwag on den" in app.connect_view.found_list.get(0)
     app.close()
-    assert Browser.closed
+    wait_until(lambda: Browser.closed)
 
 
 def test_dark_mode_is_remembered(
@@ -242,3 +245,32 @@ def test_reconnects_after_the_server_restarts(
     pump(app.root, lambda: "Reconnected." in chat.message_text(), timeout=3 * TIMEOUT)
     pump(app.root, lambda: chat.member_labels() in (["alice"], ["@alice"]))
     assert chat.status.cget("text").startswith("Connected")
+
+
+def test_several_found_servers_are_listed_not_picked(make_app: Callable[..., App]) -> None:
+    calls: list[Callable[[Any], None]] = []
+    app = make_app(discover=lambda on_change: calls.append(on_change))
+    a = FoundServer("chinwag on den", "den.local.", 6667, "home", "0.1", ("10.0.0.5",))
+    b = FoundServer("chinwag on attic", "attic.local.", 6667, "home", "0.1", ("10.0.0.6",))
+    calls[0]([a, b])
+    pump(app.root, lambda: app.connect_view.found_list.size() == 2)
+    assert app.connect_view.values()["host"] == "localhost"
+    app.connect_view.found_list.selection_set(1)
+    app.connect_view.found_list.event_generate("<<ListboxSelect>>")
+    assert app.connect_view.values()["host"] == "10.0.0.6"
+
+
+def test_discovery_that_cannot_start_leaves_the_dialog_working(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import chinwag.discovery
+
+    class Broken:
+        def __init__(self, on_change: object) -> None:
+            pass
+
+        def start(self) -> None:
+            raise LocalError("no multicast here")
+
+    monkeypatch.setattr(chinwag.discovery, "DiscoveryBrowser", Broken)
+    assert lan_discovery(lambda servers: None) is None

@@ -34,6 +34,9 @@ from chinwag.proto.message import parse
 # Seconds to wait for TCP connect, and then again for the server to welcome us.
 CONNECT_TIMEOUT = 10.0
 REGISTRATION_TIMEOUT = 20.0
+# Seconds we wait for any answer to the nick check (CAP LS) before assuming the server
+# silently ignores commands before registration.
+PROBE_TIMEOUT = 5.0
 # Seconds of silence before we PING the server, and then before we give up on it.
 IDLE_PING = 90.0
 PING_TIMEOUT = 60.0
@@ -298,11 +301,18 @@ class Client:
                 timeout = self.registration_timeout - (loop.time() - started)
                 if timeout <= 0:
                     return f"No welcome from {self.host}:{self.port}: is it an IRC server?"
+                if session.probing:
+                    timeout = min(timeout, PROBE_TIMEOUT)
             else:
                 timeout = self.ping_timeout if pinged else self.idle_ping
             try:
                 raw = await asyncio.wait_for(reader.readline(), timeout)
             except TimeoutError:
+                if session.probing and loop.time() - started < self.registration_timeout:
+                    for event in session.probe_timed_out():
+                        self._post(event)
+                    self._flush()
+                    continue
                 if not session.registered:
                     return f"No welcome from {self.host}:{self.port}: is it an IRC server?"
                 if pinged:

@@ -277,6 +277,20 @@ class Session:
             self._phase = "welcome"
         self._send("USER", self.username, "0", "*", self.realname)
 
+    @property
+    def probing(self) -> bool:
+        """True while the nick check waits for its barrier reply."""
+        return self._phase == "probe"
+
+    def probe_timed_out(self) -> list[ev.Event]:
+        """The server ignored CAP LS before registration: go on as if it had said 421."""
+        self._now = self.clock()
+        if self._phase == "probe":
+            self._cap_supported = False
+            self._barrier()
+        out, self._events = self._events, []
+        return out
+
     def _on_cap(self, msg: Message) -> None:
         sub = msg.param(1).upper()
         if sub == "LS":

@@ -17,6 +17,7 @@ import contextlib
 import queue
 import shutil
 import subprocess
+import threading
 import tkinter as tk
 import webbrowser
 from collections.abc import Callable, Sequence
@@ -168,10 +169,7 @@ class App:
 
     def _show_chat(self) -> None:
         self.connect_view.pack_forget()
-        if self._browser is not None:
-            with contextlib.suppress(Exception):
-                self._browser.close()
-            self._browser = None
+        self._stop_discovery()
         self.chat = ChatView(
             self.root, self.model, self.palette, self.fonts,
             on_send=self.send, on_select=self.select, on_member=self.open_private,
@@ -182,6 +180,12 @@ class App:
         self.chat.redraw_all()
         self.chat.focus_entry()
         self.root.bind("<FocusIn>", self._on_focus, add="+")
+
+    def _stop_discovery(self) -> None:
+        """Stop LAN discovery off the Tk thread (zeroconf's goodbye takes a moment)."""
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            threading.Thread(target=_close_quietly, args=(browser,), daemon=True).start()
 
     def _show(self, update: Update) -> None:
         if self.chat is not None:
@@ -290,7 +294,7 @@ class App:
         view = self.connect_view
         view.set_found(servers)
         host = view.values()["host"].strip()
-        if len(servers) == 1 and host in ("", "localhost", self.settings.host):
+        if len(servers) == 1 and host in ("", "localhost"):
             view.pick_found(0)
 
     def handle(self, event: ev.Event) -> None:
@@ -336,13 +340,16 @@ class App:
         client, self.client = self.client, None
         if client is not None:
             client.quit(CLOSE_MESSAGE)
-        if self._browser is not None:
-            with contextlib.suppress(Exception):
-                self._browser.close()
+        self._stop_discovery()
         with contextlib.suppress(tk.TclError):
             self.root.destroy()
         if client is not None:
             client.close(timeout=2.0)
+
+
+def _close_quietly(thing: Closable) -> None:
+    with contextlib.suppress(Exception):
+        thing.close()
 
 
 def update_is_elsewhere(model: ChatModel) -> bool:
