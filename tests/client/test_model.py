@@ -114,3 +114,14 @@ def test_nick_colours_are_stable_and_differ_by_theme() -> None:
     assert nick_colour("bob") == nick_colour("Bob")
     assert nick_colour("bob") != nick_colour("bob", dark=True)
     assert len({nick_colour(n) for n in ("alice", "bob", "carol", "dave", "erin")}) == 5
+
+
+def test_replayed_history_neither_rings_nor_repeats() -> None:
+    m = model_in_lobby()
+    m.apply(ev.ChatMessage("#lobby", "bob", "hello", time=50.0))
+    m.select("")
+    u = m.apply(ev.ChatMessage("#lobby", "bob", "alice: hi", mention=True, history=True, time=60.0))
+    assert u.notify == "" and m.conversations["#lobby"].unread == 0
+    m.apply(ev.ChatMessage("#lobby", "bob", "hello", history=True, time=50.2))
+    texts = [line.text for line in m.conversations["#lobby"].lines]
+    assert texts.count("hello") == 1 and "alice: hi" in texts

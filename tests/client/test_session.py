@@ -166,6 +166,15 @@ class TestMessages:
         )
         assert msg.time == 1704164645.0
 
+    def test_replayed_history_is_marked(self) -> None:
+        s = registered(caps="batch")
+        feed(s, ":srv BATCH +h1 chathistory #r")
+        (old,) = feed(s, "@batch=h1 :bob!b@h PRIVMSG #r :alice: earlier")
+        feed(s, ":srv BATCH -h1")
+        (new,) = feed(s, ":bob!b@h PRIVMSG #r :now")
+        assert isinstance(old, ev.ChatMessage) and old.history and old.mention
+        assert isinstance(new, ev.ChatMessage) and not new.history
+
     def test_no_mention_inside_a_word(self) -> None:
         s = registered()
         (msg,) = feed(s, ":bob!b@h PRIVMSG #r :malice aforethought")

@@ -238,6 +238,9 @@ def test_reconnects_after_the_server_restarts(
     connected(app, port, "alice")
     chat = app.chat
     assert chat is not None
+    chat.entry.insert(0, "said before the restart")
+    chat.entry.event_generate("<Return>")
+    pump(app.root, lambda: "said before the restart" in chat.message_text())
     first.stop()
     pump(app.root, lambda: "Disconnected" in chat.message_text())
     assert "Reconnecting in" in chat.status.cget("text")
@@ -245,6 +248,8 @@ def test_reconnects_after_the_server_restarts(
     pump(app.root, lambda: "Reconnected." in chat.message_text(), timeout=3 * TIMEOUT)
     pump(app.root, lambda: chat.member_labels() in (["alice"], ["@alice"]))
     assert chat.status.cget("text").startswith("Connected")
+    settle(app.root, 0.3)
+    assert chat.message_text().count("said before the restart") == 1  # history not repeated
 
 
 def test_several_found_servers_are_listed_not_picked(make_app: Callable[..., App]) -> None:

@@ -141,7 +141,8 @@ class ChatMessage(Event):
     """A PRIVMSG, CTCP ACTION or NOTICE.
 
     ``conversation`` is the channel, or the other person's nick for private messages.
-    ``kind`` is "message", "action" or "notice".
+    ``kind`` is "message", "action" or "notice". ``history`` marks channel history the
+    server replays on join (a chathistory batch): old news, not something to ring for.
     """
 
     conversation: str
@@ -151,6 +152,7 @@ class ChatMessage(Event):
     own: bool = False
     private: bool = False
     mention: bool = False
+    history: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,12 @@ def split_links(text: str) -> list[tuple[str, str | None]]:
     return out
 
 
+# How many recent lines are searched for a replayed history line, and how close (in
+# seconds) its time must be to count as the same line.
+HISTORY_LOOKBACK = 200
+HISTORY_TIME_SLACK = 1.0
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     """One line of a conversation.
@@ -409,9 +415,11 @@ class ChatModel:
                 key = self._ensure(e.conversation, "channel")
         update.sidebar = True
         line = Line(e.time, e.kind, e.text, nick=e.sender, own=e.own, mention=e.mention)
-        self._add(key, line, update)
         conv = self.conversations[key]
-        if not e.own:
+        if e.history and _already_shown(conv, line):
+            return update  # replayed again after a reconnect
+        self._add(key, line, update)
+        if not e.own and not e.history:
             if key != self.current:
                 conv.unread += 1
                 if e.mention or e.private:
@@ -433,3 +441,15 @@ class ChatModel:
         if e.error and key == SERVER:
             key = self.current
         return self._add(key, Line(e.time, "error" if e.error else "info", e.text))
+
+
+def _already_shown(conv: Conversation, line: Line) -> bool:
+    for old in conv.lines[-HISTORY_LOOKBACK:]:
+        if (
+            old.text == line.text
+            and old.nick == line.nick
+            and old.kind == line.kind
+            and abs(old.time - line.time) <= HISTORY_TIME_SLACK
+        ):
+            return True
+    return False

@@ -16,9 +16,10 @@ go); in "auto" mode (used on reconnect) the free variant is taken.
 
 State is keyed by names folded with the server's CASEMAPPING (from ISUPPORT) and shows
 names as the server sent them. IRCv3 capabilities are requested when offered
-(server-time, echo-message, multi-prefix, away-notify, extended-join) and everything
-works without them: without echo-message the session reports our own messages itself,
-and without away-notify away state comes from WHO on join.
+(server-time, echo-message, multi-prefix, away-notify, extended-join, batch) and
+everything works without them: without echo-message the session reports our own
+messages itself, without away-notify away state comes from WHO on join, and without
+batch, replayed channel history cannot be told apart from new messages.
 
 What this module does not do: sockets, threads, timers, reconnect policy (see
 :mod:`chinwag.client.connection`), or deciding how anything is displayed.
@@ -39,7 +40,7 @@ from chinwag.proto.casemap import CASEMAPPINGS, folder
 from chinwag.proto.message import Message
 
 DEFAULT_CAPS = frozenset(
-    {"server-time", "echo-message", "multi-prefix", "away-notify", "extended-join"}
+    {"server-time", "echo-message", "multi-prefix", "away-notify", "extended-join", "batch"}
 )
 # Bytes of text per PRIVMSG line: leaves room in the 512-byte line for the prefix the
 # server adds when relaying (nick!user@host, command, target).
@@ -144,6 +145,7 @@ class Session:
         self._events: list[ev.Event] = []
         self._dirty: set[str] = set()
         self._who_pending: set[str] = set()
+        self._batches: dict[str, str] = {}  # open BATCH id -> type
 
     # -- output ---------------------------------------------------------------------------
 
@@ -451,6 +453,7 @@ class Session:
             self._emit(ev.ServerText(text, time=self._now))
             return
         own = self.is_me(sender)
+        history = self._batches.get(msg.tags.get("batch", ""), "") == "chathistory"
         if self.is_channel(bare_target):
             conversation, private = bare_target, False
         else:
@@ -464,9 +467,18 @@ class Session:
                 own=own,
                 private=private,
                 mention=not own and self.mentions_me(text),
+                history=history,
                 time=self._now,
             )
         )
+
+    # BATCH +<id> <type> [params...]  |  BATCH -<id>
+    def _on_batch(self, msg: Message) -> None:
+        ref = msg.param(0)
+        if ref.startswith("+"):
+            self._batches[ref[1:]] = msg.param(1).lower()
+        elif ref.startswith("-"):
+            self._batches.pop(ref[1:], None)
 
     def _on_join(self, msg: Message) -> None:
         channel = msg.param(0)
@@ -787,6 +799,7 @@ _HANDLERS: dict[str, Callable[[Session, Message], None]] = {
     "MODE": Session._on_mode,
     "TOPIC": Session._on_topic,
     "AWAY": Session._on_away,
+    "BATCH": Session._on_batch,
     n.RPL_WELCOME: Session._on_welcome,
     n.RPL_ISUPPORT: Session._on_isupport,
     n.RPL_ENDOFMOTD: Session._on_end_of_motd,
