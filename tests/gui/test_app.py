@@ -279,3 +279,22 @@ def test_discovery_that_cannot_start_leaves_the_dialog_working(
 
     monkeypatch.setattr(chinwag.discovery, "DiscoveryBrowser", Broken)
     assert lan_discovery(lambda servers: None) is None
+
+
+def test_closing_the_window_says_goodbye(
+    make_app: Callable[..., App], server: ServerRunner
+) -> None:
+    carol = LineClient("127.0.0.1", server.port)
+    try:
+        carol.register("carol")
+        app = make_app()
+        connected(app, server.port, "alice")
+        client = app.client
+        assert client is not None
+        assert app.root.protocol("WM_DELETE_WINDOW")  # bound (to App.close)
+        app.close()
+        got = carol.expect(lambda m: m.command == "QUIT" and m.nick == "alice")
+        assert "Window closed" in got.param(0)
+        assert not client.alive
+    finally:
+        carol.close()
