@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -95,7 +94,7 @@ class ServerApp:
             log.warning("could not advertise on the LAN (mDNS): %s", exc)
             return
         self._advertiser = adv
-        self.core.emit("listen", f"advertised on the LAN as {', '.join(adv.names)} (_irc._tcp)")
+        self.core.emit("listen", f"announcing {', '.join(adv.names)} on the LAN (mDNS _irc._tcp)")
 
     async def _ticker(self) -> None:
         n = 0
@@ -197,16 +196,3 @@ def serve_forever(
         loop.run_until_complete(main())
     finally:
         loop.close()
-
-
-def lan_addresses() -> list[str]:
-    """IPv4 addresses of this machine that others on the LAN may reach (best effort)."""
-    found: list[str] = []
-    try:
-        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            addr = str(info[4][0])
-            if not addr.startswith("127.") and addr not in found:
-                found.append(addr)
-    except OSError:
-        pass
-    return found

@@ -47,13 +47,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"chinwag server: error: {exc}", file=sys.stderr)
         return 1
     setup_logging(config.log_level)
-    from chinwag.transport.app import lan_addresses, serve_forever
+    from chinwag.discovery import lan_ipv4_addresses
+    from chinwag.transport.app import serve_forever
 
     def ready(app: object) -> None:
         log = logging.getLogger("chinwag.server")
         ports = sorted({port for _, port in config.listen})
         if any(host in ("0.0.0.0", "", "::") for host, _ in config.listen):
-            for addr in lan_addresses():
+            for addr in lan_ipv4_addresses():
                 log.info("people on your network can connect to %s:%s", addr, ports[0])
 
     try:
