@@ -53,10 +53,34 @@ CAPS = ["labeled-response", "batch", "echo-message", "message-tags", "server-tim
 def check(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], errors[0].getMessage() if errors else ""
+    check_state(h)
+
+
+def check_state(h: Harness) -> None:
+    """The server's indexes agree with each other."""
+    s = h.server
+    for folded, user in s.by_nick.items():
+        assert folded == s.fold(user.nick) == user.folded
+        assert user.registered and not user.closed and user in s.connections
+    for folded, channel in s.channels.items():
+        assert folded == s.fold(channel.name) == channel.folded
+        assert channel.members, f"empty channel {channel.name} kept"
+        for member, held in channel.members.items():
+            assert member.channels.get(folded) is channel
+            assert not member.closed
+            assert set(held) <= {"o", "v"}
+    for user in s.connections:
+        for folded, channel in user.channels.items():
+            assert s.channels.get(folded) is channel and user in channel.members
+    for folded, watchers in s.monitors.items():
+        assert watchers
+        for w in watchers:
+            assert folded in w.monitor and not w.closed
+    assert sum(s.per_ip.values()) == len(s.connections)
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(script=st.lists(lines(), min_size=1, max_size=12))
 def test_no_handler_raises(script: list[bytes], caplog: pytest.LogCaptureFixture) -> None:
@@ -107,4 +131,23 @@ def test_every_verb_with_no_params_and_odd_params(
                 h.send(u, verb + tail)
                 if u.closed:
                     u = h.connect(f"a{len(h.links)}", CAPS) if registered else h.open()
+        check(h, caplog)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(turns=st.lists(st.tuples(st.sampled_from([0, 1, 2]), lines()), min_size=1, max_size=25))
+def test_interleaved_clients_keep_state_consistent(
+    turns: list[tuple[int, bytes]], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="chinwag.server"):
+        h = Harness()
+        users = [h.connect("alice", CAPS), h.connect("bob"), h.connect("carol", CAPS[:4])]
+        for who, line in turns:
+            if not users[who].closed:
+                h.send(users[who], line)
+        h.server.tick()
+        h.server.flush()
         check(h, caplog)
