@@ -586,13 +586,7 @@ class Server:
                 f"unregistered connection {user.address} closed: {reason}",
                 address=user.address,
             )
-        for folded in user.monitor:
-            watchers = self.monitors.get(folded)
-            if watchers is not None:
-                watchers.discard(user)
-                if not watchers:
-                    del self.monitors[folded]
-        user.monitor.clear()
+        self.unmonitor(user, list(user.monitor))
         if notify_peer:
             user.out.append(f"ERROR :Closing Link: {user.host} ({reason})\r\n".encode())
             data = b"".join(user.out)
@@ -670,6 +664,16 @@ class Server:
             if match_mask(ban.mask, source, self.fold):
                 return ban
         return None
+
+    def unmonitor(self, user: User, folded_nicks: list[str]) -> None:
+        """Stop ``user`` watching these (folded) nicks with MONITOR."""
+        for folded in folded_nicks:
+            user.monitor.discard(folded)
+            watchers = self.monitors.get(folded)
+            if watchers is not None:
+                watchers.discard(user)
+                if not watchers:
+                    del self.monitors[folded]
 
     def notify_monitors(self, nick: str, online: bool, source: str = "") -> None:
         watchers = self.monitors.get(self.fold(nick))

@@ -415,6 +415,17 @@ def part_channel(server: Server, user: User, channel: Channel, reason: str) -> N
     )
 
 
+def _may_act(server: Server, user: User, channel: Channel, need_op: bool) -> bool:
+    """Is ``user`` on ``channel`` (and an operator there, if ``need_op``)? Else say why."""
+    if user not in channel.members:
+        server.numeric(user, N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        return False
+    if need_op and not channel.is_op(user):
+        server.numeric(user, N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+        return False
+    return True
+
+
 def _channel_or_error(server: Server, user: User, name: str) -> Channel | None:
     channel = server.find_channel(name)
     if channel is None:
@@ -455,11 +466,7 @@ def handle_topic(server: Server, user: User, msg: Message) -> None:
     if len(msg.params) < 2:
         send_topic(server, user, channel)
         return
-    if user not in channel.members:
-        server.numeric(user, N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
-        return
-    if "t" in channel.modes and not channel.is_op(user):
-        server.numeric(user, N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+    if not _may_act(server, user, channel, need_op="t" in channel.modes):
         return
     channel.topic = msg.params[1][: server.limits.topiclen]
     channel.topic_by = user.source
@@ -541,11 +548,7 @@ def handle_invite(server: Server, user: User, msg: Message) -> None:
     channel = _channel_or_error(server, user, msg.params[1])
     if channel is None:
         return
-    if user not in channel.members:
-        server.numeric(user, N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
-        return
-    if "i" in channel.modes and not channel.is_op(user):
-        server.numeric(user, N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+    if not _may_act(server, user, channel, need_op="i" in channel.modes):
         return
     if target in channel.members:
         server.numeric(
@@ -572,11 +575,7 @@ def handle_kick(server: Server, user: User, msg: Message) -> None:
     channel = _channel_or_error(server, user, msg.params[0])
     if channel is None:
         return
-    if user not in channel.members:
-        server.numeric(user, N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
-        return
-    if not channel.is_op(user):
-        server.numeric(user, N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+    if not _may_act(server, user, channel, need_op=True):
         return
     reason = (msg.param(2) or user.nick)[: server.limits.kicklen]
     for nick in msg.params[1].split(",")[: server.limits.max_targets]:
@@ -1126,22 +1125,9 @@ def handle_monitor(server: Server, user: User, msg: Message) -> None:
         if offline:
             server.numeric(user, N.RPL_MONOFFLINE, ",".join(offline))
     elif sub == "-":
-        for nick in targets:
-            folded = server.fold(nick)
-            user.monitor.discard(folded)
-            watchers = server.monitors.get(folded)
-            if watchers is not None:
-                watchers.discard(user)
-                if not watchers:
-                    del server.monitors[folded]
+        server.unmonitor(user, [server.fold(nick) for nick in targets])
     elif sub.upper() == "C":
-        for folded in user.monitor:
-            watchers = server.monitors.get(folded)
-            if watchers is not None:
-                watchers.discard(user)
-                if not watchers:
-                    del server.monitors[folded]
-        user.monitor.clear()
+        server.unmonitor(user, list(user.monitor))
     elif sub.upper() == "L":
         names = sorted(user.monitor)
         for i in range(0, len(names), 20):
