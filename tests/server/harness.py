@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chinwag.proto.casemap import folder
 from chinwag.proto.limits import Limits
 from chinwag.proto.message import Message, parse
 from chinwag.server.config import ServerConfig
@@ -55,7 +56,7 @@ def make_config(**changes: Any) -> ServerConfig:
 class Harness:
     def __init__(self, config: ServerConfig | None = None, **changes: Any) -> None:
         self.config = config if config is not None else make_config(**changes)
-        self.storage = MemoryStorage()
+        self.storage = MemoryStorage(fold=folder(self.config.casemapping))
         self.server = Server(self.config, self.storage)
         self.links: dict[User, FakeLink] = {}
         self.next_port = 40000

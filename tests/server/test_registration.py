@@ -406,6 +406,27 @@ class TestLobby:
         assert only(got, "353")[0].params == ("bob", "=", "#lobby", "@alice bob")
         assert h.lines(a) == [Message.of("JOIN", "#lobby", source="bob!~b@127.0.0.1")]
 
+    def test_lobby_op_cannot_lock_newcomers_out(self) -> None:
+        # The auto-join counts as an invitation for +i, +k and +l.
+        h = Harness()
+        a = h.connect("alice")
+        h.send(a, "MODE #lobby +ikl secret 1")
+        assert only(h.lines(a), "MODE")[0].params == ("#lobby", "+ikl", "secret", "1")
+        b = h.connect("bob")
+        assert list(b.channels) == ["#lobby"]
+        # ... but joining the lobby by hand is an ordinary join.
+        h.send(b, "PART #lobby", "JOIN #lobby")
+        assert "475" in [m.command for m in h.lines(b)]  # +k is checked first
+        assert list(b.channels) == []
+
+    def test_a_lobby_ban_still_keeps_someone_out(self) -> None:
+        h = Harness()
+        a = h.connect("alice")
+        h.send(a, "MODE #lobby +b mallory!*@*")
+        m = h.connect("mallory")
+        assert m.channels == {}
+        assert m.registered
+
     def test_custom_lobby(self) -> None:
         h = Harness(lobby="#home")
         a = h.connect("alice")

@@ -94,7 +94,7 @@ def _is_closed(user: User) -> bool:
     return user.closed
 
 
-_time_cache: tuple[int, str] = (0, "")
+_time_cache: tuple[int, str] = (-1, "")
 
 
 def server_time(now: float | None = None) -> str:
@@ -205,6 +205,7 @@ class Server:
         self.capturing: User | None = None  # the user whose labeled command is running
         self.opers: set[User] = set()  # IRC operators: they get server notices
         self.fanout: Fanout = LocalFanout(self)
+        self.lobby_key = self.fold(config.lobby) if config.lobby else None
         self.isupport = self._isupport_tokens()
 
     # -- events ---------------------------------------------------------------------
@@ -466,6 +467,25 @@ class Server:
     def numeric(self, user: User, code: str, *params: str) -> None:
         self.send(user, code, user.nick, *params)
 
+    def numeric_list(
+        self, user: User, code: str, params: tuple[str, ...], items: Iterable[str], sep: str = " "
+    ) -> None:
+        """Send ``items`` as the last parameter of as many ``code`` lines as it takes for
+        each line to fit in 512 bytes (tags apart)."""
+        head = " ".join((":" + self.config.server_name, code, user.nick, *params)) + " :"
+        room = LINE_BYTES - 2 - len(head.encode())
+        batch: list[str] = []
+        size = 0
+        for item in items:
+            length = len(item.encode()) + len(sep)
+            if batch and size + length > room:
+                self.numeric(user, code, *params, sep.join(batch))
+                batch, size = [], 0
+            batch.append(item)
+            size += length
+        if batch:
+            self.numeric(user, code, *params, sep.join(batch))
+
     def fail(self, user: User, command: str, code: str, *context_and_text: str) -> None:
         """A standard reply FAIL (for clients with standard-replies), else a NOTICE."""
         if "standard-replies" in user.caps:
@@ -555,6 +575,7 @@ class Server:
         """Remove ``user``: tell the channels, close the link. Idempotent."""
         if user.closed:
             return
+        self.opers.discard(user)
         if user.registered:
             shown = quit_message if quit_message is not None else reason
             out = Outgoing("QUIT", (shown,), user.source)
@@ -639,10 +660,10 @@ class Server:
                 self.send(user, "PING", self.config.server_name, source="")
         if self.server_bans:
             wall = time.time()
-            for mask, ban in list(self.server_bans.items()):
+            for key, ban in list(self.server_bans.items()):
                 if ban.expires_at is not None and ban.expires_at <= wall:
-                    del self.server_bans[mask]
-                    self.emit("ban", f"ban on {mask} expired")
+                    del self.server_bans[key]
+                    self.emit("ban", f"ban on {ban.mask} expired")
         if self.storage is not None:
             self.storage.flush()
         if self.doomed:
@@ -762,7 +783,7 @@ class Server:
 
         full = normalize_mask(mask)
         now = time.time()
-        self.server_bans[full] = BanInfo(
+        self.server_bans[self.fold(full)] = BanInfo(
             full, reason, now, None if duration is None else now + duration
         )
         when = "permanently" if duration is None else f"for {int(duration)}s"
@@ -777,12 +798,12 @@ class Server:
     def remove_ban(self, mask: str) -> bool:
         from chinwag.proto.masks import normalize_mask
 
-        for key in (mask, normalize_mask(mask)):
-            if key in self.server_bans:
-                del self.server_bans[key]
-                self.emit("ban", f"ban on {key} lifted")
-                return True
-        return False
+        key = self.fold(normalize_mask(mask))
+        ban = self.server_bans.pop(key, None)
+        if ban is None:
+            return False
+        self.emit("ban", f"ban on {ban.mask} lifted")
+        return True
 
     def bans(self) -> list[BanInfo]:
         return sorted(self.server_bans.values(), key=lambda b: b.set_at)

@@ -236,7 +236,7 @@ def try_register(server: Server, user: User) -> None:
     )
     server.notify_monitors(user.nick, online=True, source=user.source)
     if cfg.lobby:
-        join_channel(server, user, cfg.lobby, None)
+        join_channel(server, user, cfg.lobby, None, auto=True)
 
 
 def send_isupport(server: Server, user: User) -> None:
@@ -305,7 +305,9 @@ def handle_quit(server: Server, user: User, msg: Message) -> None:
 # Channels
 
 
-def join_channel(server: Server, user: User, name: str, key: str | None) -> None:
+def join_channel(
+    server: Server, user: User, name: str, key: str | None, auto: bool = False
+) -> None:
     lim = server.limits
     if not is_valid_channel(name, "#", lim.channellen):
         server.numeric(user, N.ERR_BADCHANMASK, name, "Bad Channel Mask")
@@ -323,13 +325,16 @@ def join_channel(server: Server, user: User, name: str, key: str | None) -> None
         channel.members[user] = "o"
     else:
         invited = user.folded in channel.invites
-        if channel.key is not None and key != channel.key and not invited:
+        # The server's own lobby auto-join counts as an invitation for +k, +l and +i, so
+        # the lobby's op cannot lock newcomers out; a ban still keeps someone out.
+        admitted = invited or (auto and folded == server.lobby_key)
+        if channel.key is not None and key != channel.key and not admitted:
             server.numeric(user, N.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
             return
-        if channel.limit is not None and len(channel.members) >= channel.limit and not invited:
+        if channel.limit is not None and len(channel.members) >= channel.limit and not admitted:
             server.numeric(user, N.ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
             return
-        if "i" in channel.modes and not invited:
+        if "i" in channel.modes and not admitted:
             server.numeric(user, N.ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
             return
         if is_banned(server, channel, user) and not invited:
@@ -483,19 +488,11 @@ def handle_topic(server: Server, user: User, msg: Message) -> None:
 def send_names(server: Server, user: User, channel: Channel) -> None:
     multi = "multi-prefix" in user.caps
     full = "userhost-in-names" in user.caps
-    head = f":{server.config.server_name} {N.RPL_NAMREPLY} {user.nick} = {channel.name} :"
-    room = 510 - len(head) - 64  # leave space for tags
-    batch: list[str] = []
-    size = 0
-    for member in channel.members:
-        entry = channel.prefix_of(member, multi) + (member.source if full else member.nick)
-        if batch and size + len(entry) + 1 > room:
-            server.numeric(user, N.RPL_NAMREPLY, "=", channel.name, " ".join(batch))
-            batch, size = [], 0
-        batch.append(entry)
-        size += len(entry) + 1
-    if batch:
-        server.numeric(user, N.RPL_NAMREPLY, "=", channel.name, " ".join(batch))
+    entries = (
+        channel.prefix_of(member, multi) + (member.source if full else member.nick)
+        for member in channel.members
+    )
+    server.numeric_list(user, N.RPL_NAMREPLY, ("=", channel.name), entries)
     server.numeric(user, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
@@ -743,6 +740,8 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
                 if not params:
                     continue
                 with_param += 1
+                if with_param > server.limits.modes:
+                    break
                 key = params.pop(0)
                 if not key or " " in key or "," in key:
                     server.numeric(user, N.ERR_INVALIDKEY, channel.name, "Key is not well-formed")
@@ -761,6 +760,8 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
                 if not params:
                     continue
                 with_param += 1
+                if with_param > server.limits.modes:
+                    break
                 value = params.pop(0)
                 if not value.isdigit() or int(value) <= 0:
                     server.numeric(
@@ -1006,9 +1007,8 @@ def handle_whois(server: Server, user: User, msg: Message) -> None:
     server.numeric(
         user, N.RPL_WHOISUSER, target.nick, target.username, target.host, "*", target.realname
     )
-    chans = " ".join(c.prefix_of(target) + c.name for c in target.channels.values())
-    if chans:
-        server.numeric(user, N.RPL_WHOISCHANNELS, target.nick, chans)
+    chans = [c.prefix_of(target) + c.name for c in target.channels.values()]
+    server.numeric_list(user, N.RPL_WHOISCHANNELS, (target.nick,), chans)
     server.numeric(
         user,
         N.RPL_WHOISSERVER,
@@ -1074,7 +1074,10 @@ def handle_ison(server: Server, user: User, msg: Message) -> None:
             target = server.find_user(nick)
             if target is not None:
                 online.append(target.nick)
-    server.numeric(user, N.RPL_ISON, " ".join(online))
+    if online:
+        server.numeric_list(user, N.RPL_ISON, (), online)
+    else:
+        server.numeric(user, N.RPL_ISON, "")
 
 
 # AWAY [<text>]
@@ -1120,26 +1123,20 @@ def handle_monitor(server: Server, user: User, msg: Message) -> None:
                 online.append(other.source)
             else:
                 offline.append(nick)
-        if online:
-            server.numeric(user, N.RPL_MONONLINE, ",".join(online))
-        if offline:
-            server.numeric(user, N.RPL_MONOFFLINE, ",".join(offline))
+        server.numeric_list(user, N.RPL_MONONLINE, (), online, ",")
+        server.numeric_list(user, N.RPL_MONOFFLINE, (), offline, ",")
     elif sub == "-":
         server.unmonitor(user, [server.fold(nick) for nick in targets])
     elif sub.upper() == "C":
         server.unmonitor(user, list(user.monitor))
     elif sub.upper() == "L":
-        names = sorted(user.monitor)
-        for i in range(0, len(names), 20):
-            server.numeric(user, N.RPL_MONLIST, ",".join(names[i : i + 20]))
+        server.numeric_list(user, N.RPL_MONLIST, (), sorted(user.monitor), ",")
         server.numeric(user, N.RPL_ENDOFMONLIST, "End of MONITOR list")
     elif sub.upper() == "S":
         online = [server.by_nick[f].source for f in sorted(user.monitor) if f in server.by_nick]
         offline = [f for f in sorted(user.monitor) if f not in server.by_nick]
-        if online:
-            server.numeric(user, N.RPL_MONONLINE, ",".join(online))
-        if offline:
-            server.numeric(user, N.RPL_MONOFFLINE, ",".join(offline))
+        server.numeric_list(user, N.RPL_MONONLINE, (), online, ",")
+        server.numeric_list(user, N.RPL_MONOFFLINE, (), offline, ",")
 
 
 # LUSERS

@@ -7,8 +7,13 @@ message path never waits on the disk. Reads (:meth:`Storage.recent`) see queued 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from chinwag.proto.casemap import folder
+
+rfc1459_fold = folder("rfc1459")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,22 +41,26 @@ class Storage(Protocol):
 
 
 class MemoryStorage:
-    """Storage that forgets on exit: for tests and ``data_dir = None``."""
+    """Storage that forgets on exit: for tests and ``data_dir = None``.
 
-    def __init__(self, keep: int = 1000) -> None:
+    ``fold`` is the server's casemapping: targets are keyed by their folded name.
+    """
+
+    def __init__(self, keep: int = 1000, fold: Callable[[str], str] = rfc1459_fold) -> None:
         self.keep = keep
+        self.fold = fold
         self.rows: dict[str, list[StoredMessage]] = {}
 
     def append_message(
         self, target: str, source: str, command: str, text: str, at: float, msgid: str
     ) -> None:
-        rows = self.rows.setdefault(target.lower(), [])
+        rows = self.rows.setdefault(self.fold(target), [])
         rows.append(StoredMessage(target, source, command, text, at, msgid))
         if len(rows) > self.keep * 2:
             del rows[: len(rows) - self.keep]
 
     def recent(self, target: str, limit: int) -> list[StoredMessage]:
-        return self.rows.get(target.lower(), [])[-limit:] if limit > 0 else []
+        return self.rows.get(self.fold(target), [])[-limit:] if limit > 0 else []
 
     def flush(self) -> None:
         pass

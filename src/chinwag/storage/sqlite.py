@@ -7,10 +7,11 @@ transaction by :meth:`SQLiteStorage.flush`.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from chinwag.errors import LocalError
-from chinwag.storage.base import StoredMessage
+from chinwag.storage.base import StoredMessage, rfc1459_fold
 
 # Numbered migrations: MIGRATIONS[i] brings the schema from version i to i + 1.
 MIGRATIONS: list[str] = [
@@ -19,7 +20,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE messages (
         id INTEGER PRIMARY KEY,
         target TEXT NOT NULL,          -- channel name as displayed
-        target_key TEXT NOT NULL,      -- lower-cased, for lookups
+        target_key TEXT NOT NULL,      -- folded with the casemapping, for lookups
         source TEXT NOT NULL,          -- nick!user@host
         command TEXT NOT NULL,         -- PRIVMSG or NOTICE
         text TEXT NOT NULL,
@@ -40,8 +41,11 @@ DB_FILE = "chinwag.sqlite3"
 
 
 class SQLiteStorage:
-    def __init__(self, path: Path) -> None:
+    """``fold`` is the server's casemapping: targets are keyed by their folded name."""
+
+    def __init__(self, path: Path, fold: Callable[[str], str] = rfc1459_fold) -> None:
         self.path = path
+        self.fold = fold
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -54,8 +58,8 @@ class SQLiteStorage:
         self.queue: list[tuple[str, str, str, str, str, float, str]] = []
 
     @classmethod
-    def in_dir(cls, data_dir: Path) -> SQLiteStorage:
-        return cls(data_dir / DB_FILE)
+    def in_dir(cls, data_dir: Path, fold: Callable[[str], str] = rfc1459_fold) -> SQLiteStorage:
+        return cls(data_dir / DB_FILE, fold)
 
     def schema_version(self) -> int:
         row = self.db.execute("PRAGMA user_version").fetchone()
@@ -83,7 +87,7 @@ class SQLiteStorage:
     def append_message(
         self, target: str, source: str, command: str, text: str, at: float, msgid: str
     ) -> None:
-        self.queue.append((target, target.lower(), source, command, text, at, msgid))
+        self.queue.append((target, self.fold(target), source, command, text, at, msgid))
 
     def flush(self) -> None:
         if not self.queue:
@@ -106,7 +110,7 @@ class SQLiteStorage:
     def recent(self, target: str, limit: int) -> list[StoredMessage]:
         if limit <= 0:
             return []
-        key = target.lower()
+        key = self.fold(target)
         cur = self.db.execute(
             "SELECT target, source, command, text, at, msgid FROM messages"
             " WHERE target_key = ? ORDER BY id DESC LIMIT ?",

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chinwag.errors import LocalError
+from chinwag.proto.casemap import folder
 from chinwag.server.config import ServerConfig
 from chinwag.server.core import Server
 from chinwag.storage.base import MemoryStorage, Storage
@@ -27,11 +28,12 @@ SHUTDOWN_GRACE = 2.0  # seconds to let ERROR lines drain before sockets are drop
 
 
 def open_storage(config: ServerConfig) -> Storage:
+    fold = folder(config.casemapping)
     if config.data_dir is None:
-        return MemoryStorage()
+        return MemoryStorage(fold=fold)
     from chinwag.storage.sqlite import SQLiteStorage
 
-    return SQLiteStorage.in_dir(config.data_dir)
+    return SQLiteStorage.in_dir(config.data_dir, fold)
 
 
 class ServerApp:
@@ -41,6 +43,7 @@ class ServerApp:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.core = Server(config, self.storage, on_dirty=self._schedule_flush)
         self.servers: list[asyncio.base_events.Server] = []
+        self.live: set[IRCProtocol] = set()
         self.bound: list[tuple[str, int]] = []
         self.stopped = asyncio.Event()
         self._tick_task: asyncio.Task[None] | None = None
@@ -56,7 +59,7 @@ class ServerApp:
         for host, port in self.config.listen:
             try:
                 srv = await self.loop.create_server(
-                    lambda: IRCProtocol(self.core),
+                    lambda: IRCProtocol(self.core, self.live),
                     host=host or None,
                     port=port,
                     reuse_address=True,
@@ -128,8 +131,11 @@ class ServerApp:
                 self._tick_task.cancel()
             # Let the ERROR lines drain; transports close themselves once written.
             deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE
-            while self.core.connections and asyncio.get_running_loop().time() < deadline:
+            while self.live and asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(0.02)
+            for proto in list(self.live):  # still not drained: a client that stopped reading
+                if proto.transport is not None:
+                    proto.transport.abort()
             self.servers = []
             try:
                 self.storage.close()

@@ -12,15 +12,17 @@ from chinwag.server.state import User
 class IRCProtocol(asyncio.Protocol):
     """One connection. It is the core's :class:`~chinwag.server.state.Link` for that user."""
 
-    __slots__ = ("core", "transport", "user")
+    __slots__ = ("core", "live", "transport", "user")
 
-    def __init__(self, core: Server) -> None:
+    def __init__(self, core: Server, live: set[IRCProtocol]) -> None:
         self.core = core
+        self.live = live  # open connections, so shutdown can wait for them to drain
         self.transport: asyncio.Transport | None = None
         self.user: User | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+        self.live.add(self)
         peer = transport.get_extra_info("peername") or ("?", 0)
         self.user = self.core.connect(self, str(peer[0]), int(peer[1]))
 
@@ -33,6 +35,7 @@ class IRCProtocol(asyncio.Protocol):
         return None  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.live.discard(self)
         user = self.user
         if user is not None and not user.closed:
             reason = "Connection closed" if exc is None else f"Read error: {exc.__class__.__name__}"
