@@ -87,3 +87,19 @@ def test_clear_and_help(model: ChatModel) -> None:
     assert any("/msg nick text" in line.text for line in model.conversation().lines)
     run_input("/clear", model, FakeSender())
     assert model.conversation().lines == []
+
+
+def test_lines_typed_in_a_private_window_act_there(model: ChatModel) -> None:
+    model.private_windows = True
+    model.open_private("bob")
+    sender = FakeSender()
+    run_input("hi bob", model, sender, "bob")
+    run_input("/me waves", model, sender, "bob")
+    assert sender.calls == [("say", ("bob", "hi bob")), ("action", ("bob", "waves"))]
+    _, update = run_input("/topic x", model, sender, "bob")
+    assert model.conversations["bob"].lines[-1].kind == "error" and "bob" in update.lines
+    assert model.current == "#lobby" and model.conversations["#lobby"].lines[-1].kind != "error"
+    _, update = run_input("/clear", model, sender, "bob")
+    assert update.redraw == {"bob"} and model.conversations["bob"].lines == []
+    run_input("/part", model, sender, "bob")
+    assert "bob" not in model.conversations and model.windows == set()

@@ -125,3 +125,61 @@ def test_replayed_history_neither_rings_nor_repeats() -> None:
     m.apply(ev.ChatMessage("#lobby", "bob", "hello", history=True, time=50.2))
     texts = [line.text for line in m.conversations["#lobby"].lines]
     assert texts.count("hello") == 1 and "alice: hi" in texts
+
+
+class TestPrivateWindows:
+    """With ``private_windows`` the model keeps private chats in windows of their own."""
+
+    def model(self) -> ChatModel:
+        m = ChatModel(private_windows=True)
+        m.apply(ev.Registered("alice", "home", "srv", "rfc1459", frozenset(), time=1.0))
+        m.apply(ev.Joined("#lobby", "alice", True, time=1.0))
+        return m
+
+    def test_opening_a_private_chat_opens_a_window_not_the_main_view(self) -> None:
+        m = self.model()
+        u = m.open_private("Bob")
+        assert u.focus_window == "bob" and m.windows == {"bob"}
+        assert m.current == "#lobby" and ("bob", "Bob") in m.sidebar()
+        assert m.window_title("bob") == "alice — Bob (private) — chinwag"
+        u = m.select("bob")  # from the sidebar: raise the window
+        assert u.focus_window == "bob" and m.current == "#lobby"
+
+    def test_incoming_messages_open_the_window_and_are_not_unread_there(self) -> None:
+        m = self.model()
+        u = m.apply(ev.ChatMessage("bob", "bob", "psst", private=True, time=2.0))
+        assert m.windows == {"bob"} and u.lines["bob"][0].text == "psst"
+        assert u.notify == "bob: psst" and u.focus_window == ""  # no focus stealing
+        assert m.conversations["bob"].unread == 0
+        m.close_window("bob")
+        assert m.windows == set() and "bob" in m.conversations
+        m.apply(ev.ChatMessage("bob", "bob", "still there?", private=True, time=3.0))
+        assert m.windows == {"bob"}
+        assert [line.text for line in m.conversations["bob"].lines] == ["psst", "still there?"]
+
+    def test_notices_and_own_echoes_do_not_open_windows(self) -> None:
+        m = self.model()
+        m.open_private("bob")
+        m.close_window("bob")
+        m.apply(ev.ChatMessage("bob", "alice", "sent from elsewhere", own=True, private=True))
+        m.apply(ev.ChatMessage("bob", "bob", "a notice", kind="notice", private=True))
+        assert m.windows == set()
+
+    def test_clear_redraws_the_window_and_nick_changes_follow_it(self) -> None:
+        m = self.model()
+        m.apply(ev.ChatMessage("bob", "bob", "psst", private=True))
+        u = m.clear("bob")
+        assert u.redraw == {"bob"} and not u.current and m.conversations["bob"].lines == []
+        m.apply(ev.NickChanged("bob", "rob", False, ()))
+        assert m.windows == {"rob"} and m.conversations["rob"].name == "rob"
+
+    def test_turning_it_off_closes_windows_and_part_closes_the_chat(self) -> None:
+        m = self.model()
+        m.open_private("bob")
+        m.open_private("carol")
+        m.close("carol")
+        assert m.windows == {"bob"}
+        m.set_private_windows(False)
+        assert m.windows == set() and "bob" in m.conversations
+        u = m.open_private("bob")
+        assert u.current and m.current == "bob" and m.windows == set()

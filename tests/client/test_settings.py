@@ -16,9 +16,9 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_round_trip(config_dir: Path) -> None:
-    Settings(host="chat.local", port=7000, nick="alice", theme="dark").save()
+    Settings(host="chat.local", port=7000, nick="alice", theme="dark", private_windows=True).save()
     assert settings_path() == config_dir / "client.json"
-    assert Settings.load() == Settings("chat.local", 7000, "alice", "dark")
+    assert Settings.load() == Settings("chat.local", 7000, "alice", "dark", True)
 
 
 def test_missing_or_broken_files_give_defaults(config_dir: Path) -> None:
@@ -28,3 +28,5 @@ def test_missing_or_broken_files_give_defaults(config_dir: Path) -> None:
     assert Settings.load() == Settings()
     (config_dir / "client.json").write_text('{"port": "x", "theme": "neon", "nick": "bo"}')
     assert Settings.load() == Settings(nick="bo")
+    (config_dir / "client.json").write_text('{"port": true, "private_windows": 1}')
+    assert Settings.load() == Settings()

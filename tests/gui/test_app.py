@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tkinter as tk
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from chinwag.discovery import FoundServer
 from chinwag.errors import LocalError
 from chinwag.gui.app import App, lan_discovery
+from chinwag.gui.chat_view import ChatView
 from chinwag.transport.runner import ServerRunner
 from tests.client.ngircd import free_port
 from tests.gui.conftest import pump, settle
@@ -30,6 +32,15 @@ def fill_and_connect(app: App, port: int, nick: str, host: str = "127.0.0.1") ->
 def connected(app: App, port: int, nick: str) -> None:
     fill_and_connect(app, port, nick)
     pump(app.root, lambda: app.chat is not None and "#lobby" in app.chat.sidebar_labels())
+
+
+def double_click_member(chat: ChatView, nick: str) -> None:
+    """Double-click ``nick`` in the member list, as X would deliver it."""
+    labels = [label.lstrip("@+").split()[0] for label in chat.member_labels()]
+    x, y, _, _ = chat.members.bbox(labels.index(nick))
+    for _ in range(2):
+        chat.members.event_generate("<ButtonPress-1>", x=x + 5, y=y + 2)
+        chat.members.event_generate("<ButtonRelease-1>", x=x + 5, y=y + 2)
 
 
 def test_bad_fields_are_shown_next_to_them(make_app: Callable[..., App]) -> None:
@@ -83,7 +94,8 @@ def test_chat_send_receive_private_clear_logout(
         connected(app, server.port, "alice")
         chat = app.chat
         assert chat is not None
-        pump(app.root, lambda: chat.member_labels() == ["@carol", "alice"])
+        pump(app.root, lambda: [x.lstrip("@") for x in chat.member_labels()] == ["carol", "alice"]
+             or chat.member_labels() == ["alice", "carol"])  # fmt: skip
         # the entry has the focus as soon as the window opens
         pump(app.root, lambda: app.root.focus_get() is chat.entry)
         # settings remembered
@@ -111,13 +123,10 @@ def test_chat_send_receive_private_clear_logout(
         assert opened == ["https://example.org/x"]
 
         # double-click a member: a private conversation opens and is current
-        index = chat.member_labels().index("@carol")
-        x, y, _, _ = chat.members.bbox(index)
-        for _ in range(2):  # a double click, as X would deliver it
-            chat.members.event_generate("<ButtonPress-1>", x=x + 5, y=y + 2)
-            chat.members.event_generate("<ButtonRelease-1>", x=x + 5, y=y + 2)
+        double_click_member(chat, "carol")
         pump(app.root, lambda: "carol" in chat.sidebar_labels())
         assert chat.topic.cget("text") == "Private chat with carol"
+        assert not app.windows  # private chats stay in the sidebar unless asked otherwise
         pump(app.root, lambda: app.root.focus_get() is chat.entry)
         chat.entry.insert(0, "psst")
         chat.send_button.invoke()
@@ -146,6 +155,110 @@ def test_chat_send_receive_private_clear_logout(
         assert app.chat is None
         pump(app.root, lambda: bool(app.connect_view.winfo_ismapped()))
         assert app.connect_view.values()["nick"] == "alice"
+    finally:
+        carol.close()
+
+
+def test_private_chats_in_their_own_windows(
+    make_app: Callable[..., App], server: ServerRunner, config_dir: Path
+) -> None:
+    carol = LineClient("127.0.0.1", server.port)
+    try:
+        carol.register("carol")
+        app = make_app()
+        connected(app, server.port, "alice")
+        chat = app.chat
+        assert chat is not None
+        pump(app.root, lambda: any("carol" in label for label in chat.member_labels()))
+        assert not chat.private_windows_on()
+        chat.windows_check.invoke()
+        assert chat.private_windows_on() and app.model.private_windows
+        assert json.loads((config_dir / "client.json").read_text())["private_windows"] is True
+
+        # double-click a member: a window of its own, with the keyboard in its entry
+        double_click_member(chat, "carol")
+        pump(app.root, lambda: "carol" in app.windows)
+        window = app.windows["carol"]
+        assert isinstance(window, tk.Toplevel) and window.winfo_ismapped()
+        assert "carol (private)" in window.title()
+        assert window.heading.cget("text") == "Private chat with carol"
+        pump(app.root, lambda: app.root.focus_get() is window.entry)
+        assert app.model.current == "#lobby" and "#lobby" in chat.topic.cget("text")
+        assert "carol" in chat.sidebar_labels()
+
+        window.entry.insert(0, "just between us")
+        window.entry.event_generate("<Return>")
+        got = carol.expect(lambda m: m.command == "PRIVMSG" and m.param(0) == "carol")
+        assert got.param(1) == "just between us"
+        pump(app.root, lambda: "just between us" in window.message_text())
+        assert window.entry.get() == ""
+        assert "just between us" not in chat.message_text()
+
+        carol.send("PRIVMSG alice :sure thing")
+        pump(app.root, lambda: "sure thing" in window.message_text())
+        assert "carol" in chat.sidebar_labels()  # shown in its window: not unread
+        window.entry.insert(0, "/me nods")
+        window.send_button.invoke()
+        act = carol.expect(lambda m: m.command == "PRIVMSG" and m.param(0) == "carol")
+        assert act.param(1) == "\x01ACTION nods\x01"
+        pump(app.root, lambda: "* alice nods" in window.message_text())
+        window.clear_button.invoke()
+        assert window.message_text() == ""
+
+        # closing the window closes only the window; the next message opens it again
+        window.tk.call(window.protocol("WM_DELETE_WINDOW"))
+        pump(app.root, lambda: "carol" not in app.windows)
+        assert not window.winfo_exists()
+        assert "carol" in chat.sidebar_labels()
+        carol.send("PRIVMSG alice :still there?")
+        pump(app.root, lambda: "carol" in app.windows)
+        again = app.windows["carol"]
+        pump(app.root, lambda: "still there?" in again.message_text())
+        assert app.notifications and "still there?" in app.notifications[-1]
+        # choosing the conversation in the sidebar raises its window
+        app.select("carol")
+        pump(app.root, lambda: app.root.focus_get() is again.entry)
+        assert app.model.current == "#lobby"
+
+        # turned off: windows close, the chat stays in the sidebar and opens there
+        chat.windows_check.invoke()
+        pump(app.root, lambda: not app.windows)
+        assert not again.winfo_exists() and not chat.private_windows_on()
+        double_click_member(chat, "carol")
+        pump(app.root, lambda: chat.topic.cget("text") == "Private chat with carol")
+        assert "still there?" in chat.message_text() and not app.windows
+        assert json.loads((config_dir / "client.json").read_text())["private_windows"] is False
+    finally:
+        carol.close()
+
+
+def test_private_window_preference_is_remembered(
+    make_app: Callable[..., App], server: ServerRunner, config_dir: Path
+) -> None:
+    config_dir.mkdir(parents=True)
+    (config_dir / "client.json").write_text(json.dumps({"private_windows": True}))
+    carol = LineClient("127.0.0.1", server.port)
+    try:
+        carol.register("carol")
+        app = make_app()
+        connected(app, server.port, "alice")
+        chat = app.chat
+        assert chat is not None and chat.private_windows_on()
+        chat.entry.insert(0, "/msg carol lunch?")
+        chat.entry.event_generate("<Return>")
+        got = carol.expect(lambda m: m.command == "PRIVMSG" and m.param(0) == "carol")
+        assert got.param(1) == "lunch?"
+        pump(app.root, lambda: "carol" in app.windows)
+        pump(app.root, lambda: "lunch?" in app.windows["carol"].message_text())
+        # a nick change follows the window
+        carol.send("NICK caroline")
+        pump(app.root, lambda: "caroline" in app.windows)
+        window = app.windows["caroline"]
+        assert "caroline (private)" in window.title()
+        pump(app.root, lambda: "carol is now caroline" in window.message_text())
+        # logging out closes private windows too
+        chat.logout_button.invoke()
+        assert not app.windows and not window.winfo_exists()
     finally:
         carol.close()
 

@@ -44,33 +44,43 @@ class Sender(Protocol):
     def set_away(self, message: str) -> None: ...
 
 
-def run_input(text: str, model: ChatModel, sender: Sender) -> tuple[Outcome, Update]:
-    """Carry out one entry line; returns (outcome, what changed in the model)."""
+def run_input(
+    text: str, model: ChatModel, sender: Sender, key: str | None = None
+) -> tuple[Outcome, Update]:
+    """Carry out one line typed into conversation ``key`` (default: the main window's).
+
+    Returns (outcome, what changed in the model).
+    """
+    key = model.current if key is None else key
     stripped = text.strip()
     if not stripped:
         return "", Update()
     if stripped in LOGOUT_WORDS:
         return "logout", Update()
     if stripped.startswith("//"):
-        return _say(text[1:], model, sender)
+        return _say(text[1:], model, sender, key)
     if not stripped.startswith("/"):
-        return _say(text, model, sender)
+        return _say(text, model, sender, key)
     verb, _, rest = stripped[1:].partition(" ")
     verb = verb.lower()
     rest = rest.strip()
-    conv = model.conversation()
+    conv = model.conversation(key)
+
+    def info(text: str, kind: str = "info") -> Update:
+        return model.add_info(text, key, kind=kind)
+
     if verb in ("quit", "exit", "logout"):
         return "logout", Update()
     if verb == "help":
-        update = model.add_info("Commands:")
+        update = info("Commands:")
         for cmd, what in HELP:
-            update.merge(model.add_info(f"  {cmd:<20} {what}"))
+            update.merge(info(f"  {cmd:<20} {what}"))
         return "", update
     if verb == "clear":
-        return "", model.clear()
+        return "", model.clear(key)
     if verb in ("join", "j"):
         if not rest:
-            return "", model.add_info("Usage: /join #room", kind="error")
+            return "", info("Usage: /join #room", kind="error")
         channel = rest.split()[0]
         if not model.is_channel(channel):
             channel = "#" + channel
@@ -85,15 +95,15 @@ def run_input(text: str, model: ChatModel, sender: Sender) -> tuple[Outcome, Upd
         if rest and model.is_channel(rest.split()[0]):
             target, _, reason = rest.partition(" ")
         elif conv.kind == "private":
-            return "", model.close(model.current)
+            return "", model.close(key)
         elif conv.kind != "channel":
-            return "", model.add_info("Usage: /part in a room, or /part #room", kind="error")
+            return "", info("Usage: /part in a room, or /part #room", kind="error")
         sender.part(target, reason.strip())
         return "", Update()
     if verb in ("msg", "query"):
         target, _, body = rest.partition(" ")
         if not target or (verb == "msg" and not body.strip()):
-            return "", model.add_info("Usage: /msg nick text", kind="error")
+            return "", info("Usage: /msg nick text", kind="error")
         update = Update()
         if not model.is_channel(target):
             update = model.open_private(target)
@@ -102,34 +112,32 @@ def run_input(text: str, model: ChatModel, sender: Sender) -> tuple[Outcome, Upd
         return "", update
     if verb == "me":
         if conv.kind == "server":
-            return "", model.add_info("Choose a room or person first.", kind="error")
+            return "", info("Choose a room or person first.", kind="error")
         if rest:
             sender.action(conv.name, rest)
         return "", Update()
     if verb == "nick":
         if not rest or not is_valid_nick(rest.split()[0]):
-            return "", model.add_info(
-                "Usage: /nick newname (letters, digits and -_[]{}|^` only)", kind="error"
-            )
+            return "", info("Usage: /nick newname (letters, digits and -_[]{}|^` only)", "error")
         sender.change_nick(rest.split()[0])
         return "", Update()
     if verb == "topic":
         if conv.kind != "channel":
-            return "", model.add_info("/topic works in a room.", kind="error")
+            return "", info("/topic works in a room.", kind="error")
         if not rest:
-            return "", model.add_info(f"Topic: {conv.topic}" if conv.topic else "No topic set.")
+            return "", info(f"Topic: {conv.topic}" if conv.topic else "No topic set.")
         sender.set_topic(conv.name, rest)
         return "", Update()
     if verb == "away":
         sender.set_away(rest)
         return "", Update()
-    return "", model.add_info(f"Unknown command /{verb}. {SHORT_HELP}", kind="error")
+    return "", info(f"Unknown command /{verb}. {SHORT_HELP}", kind="error")
 
 
-def _say(text: str, model: ChatModel, sender: Sender) -> tuple[Outcome, Update]:
-    if model.current == SERVER:
+def _say(text: str, model: ChatModel, sender: Sender, key: str) -> tuple[Outcome, Update]:
+    if key == SERVER:
         return "", model.add_info(
-            "Choose a room or person on the left first (or /join #room).", kind="error"
+            "Choose a room or person on the left first (or /join #room).", key, kind="error"
         )
-    sender.say(model.conversation().name, text)
+    sender.say(model.conversation(key).name, text)
     return "", Update()

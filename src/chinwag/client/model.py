@@ -6,6 +6,12 @@ list. :meth:`ChatModel.apply` returns an :class:`Update` saying what changed, so
 can redraw just that. Helpers here also decide nick colours, time stamps, member labels
 and where the links are in a line.
 
+Private chats live in the main window's sidebar, or, when the person prefers
+(``private_windows``), each in a window of its own. The model decides which private
+conversations have a window open (:attr:`ChatModel.windows`): double-clicking someone,
+``/msg`` or an incoming private message opens one; closing it only closes the window,
+and the conversation stays in the sidebar until the next message opens it again.
+
 What this module does not do: touch Tk, or talk to the network.
 """
 
@@ -119,6 +125,8 @@ class Update:
     status: bool = False
     current: bool = False  # another conversation was selected: redraw everything
     notify: str = ""  # text for a notification (private message or mention)
+    redraw: set[str] = field(default_factory=set)  # conversations to draw again from scratch
+    focus_window: str = ""  # the private window to open or raise, and type into
 
     def merge(self, other: Update) -> None:
         for key, lines in other.lines.items():
@@ -129,13 +137,17 @@ class Update:
         self.status |= other.status
         self.current |= other.current
         self.notify = other.notify or self.notify
+        self.redraw |= other.redraw
+        self.focus_window = other.focus_window or self.focus_window
 
 
 class ChatModel:
     """Conversations and their contents, fed by :meth:`apply` (see module docstring)."""
 
-    def __init__(self, max_lines: int = MAX_LINES) -> None:
+    def __init__(self, max_lines: int = MAX_LINES, *, private_windows: bool = False) -> None:
         self.max_lines = max_lines
+        self.private_windows = private_windows  # the person's preference
+        self.windows: set[str] = set()  # private conversations shown in their own window
         self.nick = ""
         self.network = ""
         self.casemapping = "rfc1459"
@@ -193,6 +205,12 @@ class ChatModel:
             rows.append(MemberRow(m.nick, label, m.away))
         return rows
 
+    def window_title(self, key: str) -> str:
+        """The title of a private conversation's own window."""
+        conv = self.conversations[key]
+        who = f"{self.nick} — " if self.nick else ""
+        return f"{who}{conv.name} (private) — chinwag"
+
     def title(self) -> str:
         unread = sum(c.unread for c in self.conversations.values())
         conv = self.conversation()
@@ -204,12 +222,16 @@ class ChatModel:
     # -- user-side changes ---------------------------------------------------------------------
 
     def select(self, key: str) -> Update:
+        """Show ``key``: in the main window, or (private, with windows preferred) its own."""
         if key not in self.conversations:
             return Update()
-        self.current = key
         conv = self.conversations[key]
         conv.unread = 0
         conv.mentions = 0
+        if self.private_windows and conv.kind == "private":
+            self.windows.add(key)
+            return Update(sidebar=True, focus_window=key)
+        self.current = key
         return Update(sidebar=True, current=True)
 
     def open_private(self, nick: str) -> Update:
@@ -218,10 +240,23 @@ class ChatModel:
         update.sidebar = True
         return update
 
+    def close_window(self, key: str) -> Update:
+        """The person closed a private window; the conversation stays."""
+        self.windows.discard(key)
+        return Update()
+
+    def set_private_windows(self, on: bool) -> Update:
+        """Change the preference; turning it off closes the windows (not the chats)."""
+        self.private_windows = on
+        if not on:
+            self.windows.clear()
+        return Update()
+
     def close(self, key: str) -> Update:
         if key == SERVER or key not in self.conversations:
             return Update()
         del self.conversations[key]
+        self.windows.discard(key)
         update = Update(sidebar=True)
         if self.current == key:
             update.merge(self.select(SERVER))
@@ -230,7 +265,7 @@ class ChatModel:
     def clear(self, key: str | None = None) -> Update:
         key = self.current if key is None else key
         self.conversations[key].lines.clear()
-        return Update(current=key == self.current)
+        return Update(current=key == self.current, redraw={key})
 
     def add_info(self, text: str, key: str | None = None, kind: str = "info") -> Update:
         key = self.current if key is None else key
@@ -278,9 +313,11 @@ class ChatModel:
         self.chantypes = e.chantypes or "#&"
         self.connected = True
         self.status = f"Connected to {e.network} as {e.nick}"
+        windowed = [self.conversations[k] for k in self.windows if k in self.conversations]
         self.conversations = {
             self.key(c.name) if k else k: c for k, c in self.conversations.items()
         }
+        self.windows = {self.key(c.name) for c in windowed}
         if self.current not in self.conversations:
             self.current = SERVER
         update = Update(status=True, sidebar=True)
@@ -378,6 +415,9 @@ class ChatModel:
             self.conversations[new_key] = conv
             if self.current == old_key:
                 self.current = new_key
+            if old_key in self.windows:
+                self.windows.discard(old_key)
+                self.windows.add(new_key)
             update.sidebar = True
             self._event_line(new_key, e.time, text, update)
         return update
@@ -408,7 +448,9 @@ class ChatModel:
             key = self.current
         elif e.private:
             key = self._ensure(e.conversation, "private")
-            update.sidebar = key not in self.conversations or update.sidebar
+            incoming = not e.own and not e.history and e.kind != "notice"
+            if self.private_windows and incoming and key != self.current:
+                self.windows.add(key)  # opens the window again if it was closed
         else:
             key = self.key(e.conversation)
             if key not in self.conversations:
@@ -420,7 +462,7 @@ class ChatModel:
             return update  # replayed again after a reconnect
         self._add(key, line, update)
         if not e.own and not e.history:
-            if key != self.current:
+            if key != self.current and key not in self.windows:
                 conv.unread += 1
                 if e.mention or e.private:
                     conv.mentions += 1

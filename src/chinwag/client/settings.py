@@ -1,4 +1,5 @@
-"""The client's settings file: last server, nickname and theme, as JSON.
+"""The client's settings file: last server, nickname, theme and where private chats open,
+as JSON.
 
 It lives in the user's config directory (platformdirs), or in ``$CHINWAG_CONFIG_DIR``
 when that is set (tests point it at a temporary directory). A missing or broken file
@@ -39,6 +40,7 @@ class Settings:
     port: int = DEFAULT_PORT
     nick: str = ""
     theme: str = "light"
+    private_windows: bool = False  # private chats in their own windows, not the sidebar
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
@@ -52,7 +54,7 @@ class Settings:
         settings = cls()
         for f in fields(cls):
             value = data.get(f.name)
-            if isinstance(value, type(getattr(settings, f.name))):
+            if type(value) is type(getattr(settings, f.name)):  # (True is an int too)
                 setattr(settings, f.name, value)
         if settings.theme not in THEMES:
             settings.theme = "light"

@@ -3,7 +3,9 @@
 :class:`App` owns the settings, the :class:`~chinwag.client.connection.Client` and the
 :class:`~chinwag.client.model.ChatModel`. Events from the client's thread (and server
 lists from LAN discovery) arrive on queues that :meth:`App.pump` drains every
-``POLL_MS`` with ``after()``; nothing blocks the Tk loop. Things that reach outside the
+``POLL_MS`` with ``after()``; nothing blocks the Tk loop. Private chats open in their
+own :class:`~chinwag.gui.private_window.PrivateWindow` when the person prefers that; the
+app keeps one window per conversation in the model's ``windows`` set. Things that reach outside the
 window (LAN discovery, opening a link, making a client) are constructor arguments, so
 tests can replace them.
 
@@ -32,6 +34,7 @@ from chinwag.client.settings import Settings
 from chinwag.gui import theme
 from chinwag.gui.chat_view import ChatView
 from chinwag.gui.connect_view import ConnectView
+from chinwag.gui.private_window import PrivateWindow
 
 POLL_MS = 40
 # Events handled per poll, so a flood of lines cannot freeze the window.
@@ -111,8 +114,9 @@ class App:
         root.protocol("WM_DELETE_WINDOW", self.close)
         self.client: Client | None = None
         self.request: ConnectRequest | None = None
-        self.model = ChatModel()
+        self.model = self._new_model()
         self.chat: ChatView | None = None
+        self.windows: dict[str, PrivateWindow] = {}  # conversation key -> its own window
         self.found: queue.Queue[list[Any]] = queue.Queue()
         self.notifications: list[str] = []
         self.closed = False
@@ -144,7 +148,7 @@ class App:
         view.set_status(f"Connecting to {request.host}:{request.port}…", error=False)
         view.set_busy(True)
         self.request = request
-        self.model = ChatModel()
+        self.model = self._new_model()
         self.client = self.client_factory(request)
         self.client.start()
 
@@ -160,6 +164,9 @@ class App:
             view.entries[field].focus_set()
             view.entries[field].select_range(0, "end")
 
+    def _new_model(self) -> ChatModel:
+        return ChatModel(private_windows=self.settings.private_windows)
+
     def _drop_client(self) -> None:
         client, self.client = self.client, None
         if client is not None:
@@ -174,7 +181,7 @@ class App:
             self.root, self.model, self.palette, self.fonts,
             on_send=self.send, on_select=self.select, on_member=self.open_private,
             on_clear=self.clear, on_logout=self.logout, on_theme=self.set_dark,
-            open_url=self.open_url,
+            on_private_windows=self.set_private_windows, open_url=self.open_url,
         )  # fmt: skip
         self.chat.pack(fill="both", expand=True)
         self.chat.redraw_all()
@@ -190,9 +197,49 @@ class App:
     def _show(self, update: Update) -> None:
         if self.chat is not None:
             self.chat.show(update)
+            self._show_windows(update)
         self.root.title(self.model.title())
         if update.notify:
             self.notify(update.notify)
+
+    def _show_windows(self, update: Update) -> None:
+        """Open, close and fill private windows so they match the model's ``windows``."""
+        model = self.model
+        wanted = {key: model.conversations[key] for key in model.windows}
+        for key, window in list(self.windows.items()):
+            # A conversation renamed by a nick change keeps its window under the new key.
+            new_key = next((k for k, c in wanted.items() if c is window.conversation), None)
+            del self.windows[key]
+            if new_key is None:
+                window.destroy()
+                continue
+            self.windows[new_key] = window
+            window.key = new_key
+            if new_key != key:
+                window.refresh_title()
+        for key in wanted:
+            existing = self.windows.get(key)
+            if existing is None:
+                self.windows[key] = self._open_window(key)
+            elif key in update.redraw:
+                existing.redraw()
+            elif key in update.lines:
+                existing.append(update.lines[key])
+        if update.focus_window in self.windows:
+            self.windows[update.focus_window].bring_up()
+
+    def _open_window(self, key: str) -> PrivateWindow:
+        return PrivateWindow(
+            self.root, self.model, key, self.palette, self.fonts,
+            on_send=self.send_to, on_clear=self.clear, on_close=self.close_window,
+            open_url=self.open_url,
+        )  # fmt: skip
+
+    def _close_windows(self) -> None:
+        windows, self.windows = self.windows, {}
+        for window in windows.values():
+            with contextlib.suppress(tk.TclError):
+                window.destroy()
 
     def notify(self, text: str) -> None:
         """A private message or a mention: ring, (unread count) in the title, and a desktop
@@ -205,30 +252,50 @@ class App:
             self.notifier("chinwag", text)
 
     def send(self, text: str) -> None:
+        """A line typed into the main window."""
+        self.send_to(None, text)
+
+    def send_to(self, key: str | None, text: str) -> None:
+        """A line typed into conversation ``key``'s window (None: the main window)."""
         if self.client is None:
             return
-        outcome, update = run_input(text, self.model, self.client)
+        outcome, update = run_input(text, self.model, self.client, key)
         self._show(update)
         if outcome == "logout":
             quit_message = text.strip().partition(" ")[2] if text.startswith("/") else ""
             self.logout(quit_message or LOGOUT_MESSAGE)
 
     def select(self, key: str) -> None:
-        self._show(self.model.select(key))
-        if self.chat is not None:
-            self.chat.focus_entry()
+        self._show_and_focus(self.model.select(key))
 
     def open_private(self, nick: str) -> None:
         if self.model.key(nick) == self.model.key(self.model.nick):
             return
-        self._show(self.model.open_private(nick))
-        if self.chat is not None:
+        self._show_and_focus(self.model.open_private(nick))
+
+    def _show_and_focus(self, update: Update) -> None:
+        """Show a conversation the person chose, ready to type into (main window or own)."""
+        self._show(update)
+        if self.chat is not None and not update.focus_window:
             self.chat.focus_entry()
 
-    def clear(self) -> None:
-        self._show(self.model.clear())
-        if self.chat is not None:
+    def clear(self, key: str | None = None) -> None:
+        """Clear Chat in the main window, or (``key``) in a private window."""
+        self._show(self.model.clear(key))
+        window = self.windows.get(key) if key is not None else None
+        if window is not None:
+            window.entry.focus_set()
+        elif self.chat is not None:
             self.chat.focus_entry()
+
+    def close_window(self, key: str) -> None:
+        """A private window was closed: only the window goes."""
+        self._show(self.model.close_window(key))
+
+    def set_private_windows(self, on: bool) -> None:
+        self._show(self.model.set_private_windows(on))
+        self.settings.private_windows = on
+        self._save()
 
     def set_dark(self, dark: bool) -> None:
         self.palette = theme.DARK if dark else theme.LIGHT
@@ -236,6 +303,9 @@ class App:
         if self.chat is not None:
             self.chat.restyle(self.palette)
             self.chat.redraw_all()
+        for window in self.windows.values():
+            window.restyle(self.palette)
+            window.redraw()
         self.settings.theme = self.palette.name
         self._save()
 
@@ -243,10 +313,11 @@ class App:
         client, self.client = self.client, None
         if client is not None:
             client.quit(message)
+        self._close_windows()
         if self.chat is not None:
             self.chat.destroy()
             self.chat = None
-        self.model = ChatModel()
+        self.model = self._new_model()
         self.root.title("chinwag")
         view = self.connect_view
         view.set_busy(False)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from tkinter import font as tkfont
 from tkinter import ttk
 
-from chinwag.client.model import ChatModel, Line, Update, format_time, nick_colour, split_links
+from chinwag.client.model import ChatModel, Update
+from chinwag.gui.message_view import MessageView
 from chinwag.gui.theme import Palette, style_listbox
 
 
@@ -32,6 +33,7 @@ class ChatView(ttk.Frame):
         on_clear: Callable[[], None],
         on_logout: Callable[[], None],
         on_theme: Callable[[bool], None],
+        on_private_windows: Callable[[bool], None],
         open_url: Callable[[str], None],
     ) -> None:
         super().__init__(master)
@@ -44,8 +46,6 @@ class ChatView(ttk.Frame):
         self.open_url = open_url
         self._sidebar_keys: list[str] = []
         self._member_nicks: list[str] = []
-        self._links: dict[str, str] = {}
-        self._nick_tags: set[str] = set()
 
         top = ttk.Frame(self, padding=(10, 8, 10, 6))
         top.pack(side="top", fill="x")
@@ -60,6 +60,16 @@ class ChatView(ttk.Frame):
             top, text="", command=lambda: on_theme(not self.palette.dark)
         )
         self.theme_button.pack(side="right", padx=(0, 6))
+        # A Checkbutton on a plain Tcl variable name (no tk.Variable object, see above).
+        self._windows_var = f"chinwag_private_windows_{id(self)}"
+        self.windows_check = ttk.Checkbutton(
+            top,
+            text="Private chats in windows",
+            command=lambda: on_private_windows(self.private_windows_on()),
+        )
+        self.windows_check["variable"] = self._windows_var
+        self.windows_check.pack(side="right", padx=(0, 10))
+        self.setvar(self._windows_var, "1" if model.private_windows else "0")
 
         self.status = ttk.Label(self, text="", style="Muted.TLabel", padding=(10, 2))
         self.status.pack(side="bottom", fill="x")
@@ -87,16 +97,9 @@ class ChatView(ttk.Frame):
         self.sidebar.bind("<<ListboxSelect>>", self._on_sidebar)
         panes.add(side, weight=0)
 
-        centre = ttk.Frame(panes)
-        self.text = tk.Text(
-            centre, wrap="word", state="disabled", font=fonts["text"], borderwidth=0,
-            highlightthickness=0, padx=10, pady=8, spacing1=2, spacing3=2, cursor="arrow",
-        )  # fmt: skip
-        scroll = ttk.Scrollbar(centre, orient="vertical", command=self.text.yview)
-        self.text.configure(yscrollcommand=scroll.set)
-        scroll.pack(side="right", fill="y")
-        self.text.pack(side="left", fill="both", expand=True)
-        panes.add(centre, weight=1)
+        self.messages = MessageView(panes, palette, fonts, open_url)
+        self.text = self.messages.text
+        panes.add(self.messages, weight=1)
 
         people = ttk.Frame(panes, style="Panel.TFrame", padding=(0, 6, 0, 0))
         self.members_label = ttk.Label(
@@ -118,25 +121,7 @@ class ChatView(ttk.Frame):
         self.theme_button.configure(text="Light mode" if p.dark else "Dark mode")
         style_listbox(self.sidebar, p)
         style_listbox(self.members, p)
-        self.text.configure(
-            background=p.text_bg, foreground=p.fg, insertbackground=p.fg,
-            selectbackground=p.accent, selectforeground=p.accent_fg,
-        )  # fmt: skip
-        t = self.text
-        t.tag_configure("time", foreground=p.muted, font=self.fonts["small"])
-        # Wrapped lines hang under the text, not under the time stamp.
-        t.tag_configure("body", lmargin2=self.fonts["small"].measure("00:00  ") + 4)
-        t.tag_configure("nick", font=self.fonts["bold"])
-        t.tag_configure("own", background=p.own_bg)
-        t.tag_configure("mention", background=p.mention_bg)
-        t.tag_configure("event", foreground=p.muted, font=self.fonts["italic"])
-        t.tag_configure("info", foreground=p.muted)
-        t.tag_configure("error", foreground=p.error)
-        t.tag_configure("notice", foreground=p.muted)
-        t.tag_configure("link", foreground=p.link, underline=True)
-        t.tag_raise("link")
-        for tag in self._nick_tags:
-            t.tag_configure(tag, foreground=nick_colour(tag[5:], p.dark))
+        self.messages.restyle(p)
         self.redraw_members()
 
     # -- drawing ------------------------------------------------------------------------------
@@ -149,8 +134,10 @@ class ChatView(ttk.Frame):
             return
         if update.sidebar:
             self.redraw_sidebar()
-        if current in update.lines:
-            self._append(update.lines[current])
+        if current in update.redraw:
+            self.messages.redraw(self.model.conversation().lines)
+        elif current in update.lines:
+            self.messages.append(update.lines[current])
         if current in update.members:
             self.redraw_members()
         if current in update.topic:
@@ -162,11 +149,7 @@ class ChatView(ttk.Frame):
         self.redraw_sidebar()
         self.redraw_topic()
         self.redraw_members()
-        self.text.configure(state="normal")
-        self.text.delete("1.0", "end")
-        self.text.configure(state="disabled")
-        self._links.clear()
-        self._append(self.model.conversation().lines)
+        self.messages.redraw(self.model.conversation().lines)
         self.status.configure(text=self.model.status)
 
     def redraw_sidebar(self) -> None:
@@ -207,67 +190,13 @@ class ChatView(ttk.Frame):
         count = f" — {len(rows)}" if rows else ""
         self.members_label.configure(text=f"  MEMBERS{count}")
 
-    def _nick_tag(self, nick: str) -> str:
-        tag = "nick:" + nick
-        if tag not in self._nick_tags:
-            self._nick_tags.add(tag)
-            self.text.tag_configure(tag, foreground=nick_colour(nick, self.palette.dark))
-        return tag
-
-    def _append(self, lines: list[Line]) -> None:
-        if not lines:
-            return
-        t = self.text
-        at_end = t.yview()[1] >= 0.999
-        t.configure(state="normal")
-        for line in lines:
-            base: tuple[str, ...] = ("body",)
-            if line.own:
-                base = ("body", "own")
-            elif line.mention:
-                base = ("body", "mention")
-            t.insert("end", format_time(line.time) + "  ", ("time", *base))
-            if line.kind == "message":
-                t.insert("end", line.nick, ("nick", self._nick_tag(line.nick), *base))
-                t.insert("end", "  ", base)
-                self._insert_text(line.text, base)
-            elif line.kind == "action":
-                t.insert("end", "* ", base)
-                t.insert("end", line.nick, ("nick", self._nick_tag(line.nick), *base))
-                t.insert("end", " ", base)
-                self._insert_text(line.text, base)
-            elif line.kind == "notice":
-                t.insert("end", f"-{line.nick}- ", ("notice", *base))
-                self._insert_text(line.text, ("notice", *base))
-            else:
-                self._insert_text(line.text, (line.kind, "body"))
-            t.insert("end", "\n", base)
-        t.configure(state="disabled")
-        if at_end:
-            t.see("end")
-
-    def _insert_text(self, text: str, tags: tuple[str, ...]) -> None:
-        for piece, url in split_links(text):
-            if url is None:
-                self.text.insert("end", piece, tags)
-                continue
-            tag = f"url{len(self._links)}"
-            self._links[tag] = url
-            self.text.insert("end", piece, (*tags, "link", tag))
-            self.text.tag_bind(tag, "<Button-1>", self._opener(url))
-            self.text.tag_bind(tag, "<Enter>", lambda e: self.text.configure(cursor="hand2"))
-            self.text.tag_bind(tag, "<Leave>", lambda e: self.text.configure(cursor="arrow"))
-
-    def _opener(self, url: str) -> Callable[[tk.Event[tk.Text]], None]:
-        def open_it(_event: tk.Event[tk.Text]) -> None:
-            self.open_url(url)
-
-        return open_it
-
     # -- reading back (used by tests and the app) ----------------------------------------------
 
     def message_text(self) -> str:
-        return str(self.text.get("1.0", "end-1c"))
+        return self.messages.contents()
+
+    def private_windows_on(self) -> bool:
+        return str(self.getvar(self._windows_var)) in ("1", "True", "true")
 
     def sidebar_labels(self) -> list[str]:
         return [str(x).strip() for x in self.sidebar.get(0, "end")]

@@ -1,0 +1,142 @@
+"""The scrolling message view shared by the main window and private chat windows.
+
+:class:`MessageView` draws :class:`chinwag.client.model.Line` values into a read-only
+``tk.Text``: time stamp, nick in its colour, own lines and mentions highlighted, quiet
+events in italics, clickable links, wrapped lines hanging under the text.
+
+What this module does not do: decide which lines belong to which conversation, or keep
+any chat state (the model does).
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable, Iterable
+from tkinter import font as tkfont
+from tkinter import ttk
+
+from chinwag.client.model import Line, format_time, nick_colour, split_links
+from chinwag.gui.theme import Palette
+
+
+class MessageView(ttk.Frame):
+    def __init__(
+        self,
+        master: tk.Misc,
+        palette: Palette,
+        fonts: dict[str, tkfont.Font],
+        open_url: Callable[[str], None],
+    ) -> None:
+        super().__init__(master)
+        self.palette = palette
+        self.fonts = fonts
+        self.open_url = open_url
+        self._links: dict[str, str] = {}
+        self._nick_tags: set[str] = set()
+        self.text = tk.Text(
+            self, wrap="word", state="disabled", font=fonts["text"], borderwidth=0,
+            highlightthickness=0, padx=10, pady=8, spacing1=2, spacing3=2, cursor="arrow",
+        )  # fmt: skip
+        scroll = ttk.Scrollbar(self, orient="vertical", command=self.text.yview)
+        self.text.configure(yscrollcommand=scroll.set)
+        scroll.pack(side="right", fill="y")
+        self.text.pack(side="left", fill="both", expand=True)
+        self.restyle(palette)
+
+    def restyle(self, palette: Palette) -> None:
+        self.palette = p = palette
+        t = self.text
+        t.configure(
+            background=p.text_bg, foreground=p.fg, insertbackground=p.fg,
+            selectbackground=p.accent, selectforeground=p.accent_fg,
+        )  # fmt: skip
+        t.tag_configure("time", foreground=p.muted, font=self.fonts["small"])
+        # Wrapped lines hang under the text, not under the time stamp.
+        t.tag_configure("body", lmargin2=self.fonts["small"].measure("00:00  ") + 4)
+        t.tag_configure("nick", font=self.fonts["bold"])
+        t.tag_configure("own", background=p.own_bg)
+        t.tag_configure("mention", background=p.mention_bg)
+        t.tag_configure("event", foreground=p.muted, font=self.fonts["italic"])
+        t.tag_configure("info", foreground=p.muted)
+        t.tag_configure("error", foreground=p.error)
+        t.tag_configure("notice", foreground=p.muted)
+        t.tag_configure("link", foreground=p.link, underline=True)
+        t.tag_raise("link")
+        for tag in self._nick_tags:
+            t.tag_configure(tag, foreground=nick_colour(tag[5:], p.dark))
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def redraw(self, lines: Iterable[Line]) -> None:
+        """Show exactly ``lines``."""
+        self.text.configure(state="normal")
+        self.text.delete("1.0", "end")
+        self.text.configure(state="disabled")
+        self._links.clear()
+        self.append(list(lines))
+
+    def append(self, lines: list[Line]) -> None:
+        """Add ``lines`` at the end; follow them if the view was scrolled to the end."""
+        if not lines:
+            return
+        t = self.text
+        at_end = t.yview()[1] >= 0.999
+        t.configure(state="normal")
+        for line in lines:
+            self._render(line, "end")
+        t.configure(state="disabled")
+        if at_end:
+            t.see("end")
+
+    def _nick_tag(self, nick: str) -> str:
+        tag = "nick:" + nick
+        if tag not in self._nick_tags:
+            self._nick_tags.add(tag)
+            self.text.tag_configure(tag, foreground=nick_colour(nick, self.palette.dark))
+        return tag
+
+    def _render(self, line: Line, at: str) -> None:
+        """Insert one line at index or mark ``at`` (a right-gravity mark moves along)."""
+        t = self.text
+        base: tuple[str, ...] = ("body",)
+        if line.own:
+            base = ("body", "own")
+        elif line.mention:
+            base = ("body", "mention")
+        t.insert(at, format_time(line.time) + "  ", ("time", *base))
+        if line.kind == "message":
+            t.insert(at, line.nick, ("nick", self._nick_tag(line.nick), *base))
+            t.insert(at, "  ", base)
+            self._insert_text(line.text, base, at)
+        elif line.kind == "action":
+            t.insert(at, "* ", base)
+            t.insert(at, line.nick, ("nick", self._nick_tag(line.nick), *base))
+            t.insert(at, " ", base)
+            self._insert_text(line.text, base, at)
+        elif line.kind == "notice":
+            t.insert(at, f"-{line.nick}- ", ("notice", *base))
+            self._insert_text(line.text, ("notice", *base), at)
+        else:
+            self._insert_text(line.text, (line.kind, "body"), at)
+        t.insert(at, "\n", base)
+
+    def _insert_text(self, text: str, tags: tuple[str, ...], at: str) -> None:
+        for piece, url in split_links(text):
+            if url is None:
+                self.text.insert(at, piece, tags)
+                continue
+            tag = f"url{len(self._links)}"
+            self._links[tag] = url
+            self.text.insert(at, piece, (*tags, "link", tag))
+            self.text.tag_bind(tag, "<Button-1>", self._opener(url))
+            self.text.tag_bind(tag, "<Enter>", lambda e: self.text.configure(cursor="hand2"))
+            self.text.tag_bind(tag, "<Leave>", lambda e: self.text.configure(cursor="arrow"))
+
+    def _opener(self, url: str) -> Callable[[tk.Event[tk.Text]], None]:
+        def open_it(_event: tk.Event[tk.Text]) -> None:
+            self.open_url(url)
+
+        return open_it
+
+    def contents(self) -> str:
+        return str(self.text.get("1.0", "end-1c"))

@@ -1,0 +1,113 @@
+"""A private chat in a window of its own (for people who prefer that to the sidebar).
+
+:class:`PrivateWindow` is a ``Toplevel`` with the conversation's messages, a Clear
+button, and an entry where Enter (or Send) sends. It shows the model's conversation and
+reports what the person does through callbacks, keyed by the conversation's key.
+
+What this module does not do: decide when a window opens or closes (the model's
+``windows`` set does), or send anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import font as tkfont
+from tkinter import ttk
+
+from chinwag.client.model import ChatModel, Conversation, Line
+from chinwag.gui.message_view import MessageView
+from chinwag.gui.theme import Palette
+
+
+class PrivateWindow(tk.Toplevel):
+    def __init__(
+        self,
+        master: tk.Misc,
+        model: ChatModel,
+        key: str,
+        palette: Palette,
+        fonts: dict[str, tkfont.Font],
+        *,
+        on_send: Callable[[str, str], None],
+        on_clear: Callable[[str], None],
+        on_close: Callable[[str], None],
+        open_url: Callable[[str], None],
+    ) -> None:
+        super().__init__(master)
+        self.model = model
+        self.key = key
+        self.conversation: Conversation = model.conversations[key]
+        self.on_send = on_send
+        self.geometry("560x420")
+        self.minsize(360, 240)
+        self.protocol("WM_DELETE_WINDOW", lambda: on_close(self.key))
+        self._focus_when_mapped = False
+        self.bind("<Map>", self._on_map)
+
+        top = ttk.Frame(self, padding=(10, 8, 10, 6))
+        top.pack(side="top", fill="x")
+        self.heading = ttk.Label(top, text="", style="Topic.TLabel", font=fonts["topic"])
+        self.heading.pack(side="left", fill="x", expand=True)
+        self.clear_button = ttk.Button(top, text="Clear Chat", command=lambda: on_clear(self.key))
+        self.clear_button.pack(side="right")
+
+        bottom = ttk.Frame(self, padding=(10, 6, 10, 8))
+        bottom.pack(side="bottom", fill="x")
+        self.entry = ttk.Entry(bottom, font=fonts["text"])
+        self.entry.pack(side="left", fill="x", expand=True, ipady=3)
+        self.entry.bind("<Return>", self._send)
+        self.entry.bind("<KP_Enter>", self._send)
+        self.send_button = ttk.Button(
+            bottom, text="Send", style="Accent.TButton", command=lambda: self._send(None)
+        )
+        self.send_button.pack(side="right", padx=(6, 0))
+
+        self.messages = MessageView(self, palette, fonts, open_url)
+        self.messages.pack(side="top", fill="both", expand=True)
+        self.text = self.messages.text
+        self.restyle(palette)
+        self.redraw()
+
+    def restyle(self, palette: Palette) -> None:
+        self.configure(background=palette.bg)
+        self.messages.restyle(palette)
+
+    def redraw(self) -> None:
+        self.refresh_title()
+        self.messages.redraw(self.conversation.lines)
+
+    def refresh_title(self) -> None:
+        self.title(self.model.window_title(self.key))
+        self.heading.configure(text=f"Private chat with {self.conversation.name}")
+
+    def append(self, lines: list[Line]) -> None:
+        self.messages.append(lines)
+
+    def message_text(self) -> str:
+        return self.messages.contents()
+
+    def bring_up(self) -> None:
+        """Show the window on top, with the keyboard in its entry (once it is on screen:
+        X refuses the focus to a window that is not mapped yet)."""
+        self.deiconify()
+        self.lift()
+        if self.winfo_ismapped():
+            self.entry.focus_force()
+        else:
+            self._focus_when_mapped = True
+
+    def _on_map(self, event: tk.Event[tk.Misc]) -> None:
+        if event.widget is self and self._focus_when_mapped:
+            self._focus_when_mapped = False
+            self.entry.focus_force()
+
+    def _send(self, _event: object) -> str:
+        text = self.entry.get()
+        if text.strip():
+            self.entry.delete(0, "end")
+            self.on_send(self.key, text)
+        with contextlib.suppress(tk.TclError):  # the line may have closed the window
+            self.entry.focus_set()
+        return "break"
