@@ -218,6 +218,38 @@ class TestChinwagServer:
         act = carol.expect(lambda m: m.command == "PRIVMSG" and m.param(0) == "carol")
         assert act.param(1) == "\x01ACTION waves\x01"
 
+    def test_labeled_messages_are_pending_until_the_server_answers(
+        self, server: ServerRunner, carol: LineClient, make_client: Callable[..., Watched]
+    ) -> None:
+        alice = make_client(server.port, "alice")
+        assert {"labeled-response", "batch"} <= alice.wait(ev.Registered).caps
+        alice.members("#lobby", lambda m: nicks(m) == {"alice", "carol"})
+
+        alice.client.say("#lobby", "labeled hello")
+        sent = alice.wait(ev.ChatMessage, lambda e: e.pending)
+        assert (sent.text, sent.own, sent.conversation) == ("labeled hello", True, "#lobby")
+        heard = carol.expect(lambda m: m.command == "PRIVMSG" and m.nick == "alice")
+        assert heard.params == ("#lobby", "labeled hello") and "label" not in heard.tags
+        done = alice.wait(ev.ChatMessage, lambda e: e.label == sent.label)
+        assert not done.pending and done.text == "labeled hello"  # the labeled echo
+
+        alice.client.say("nobody", "hello?")  # the server answers 401 to that label
+        refused = alice.wait(ev.ChatMessage, lambda e: e.pending)
+        failed = alice.wait(ev.SendFailed)
+        assert (failed.label, failed.conversation) == (refused.label, "nobody")
+        assert "No such nick" in failed.reason
+
+        carol.send("AWAY :at lunch")
+        carol.expect("306")
+        alice.client.say("carol", "lunch?")  # echo and away reply: a labeled batch
+        asked = alice.wait(ev.ChatMessage, lambda e: e.pending)
+        assert (asked.conversation, asked.private) == ("carol", True)
+        answered = alice.wait(ev.ChatMessage, lambda e: e.label == asked.label)
+        assert not answered.pending
+        away = alice.wait(ev.ServerText, lambda e: "at lunch" in e.text)
+        assert away.conversation == "carol" and not away.error
+        assert carol.expect(lambda m: m.command == "PRIVMSG").params == ("carol", "lunch?")
+
     def test_member_list_follows_join_part_nick_quit(
         self, server: ServerRunner, make_client: Callable[..., Watched]
     ) -> None:

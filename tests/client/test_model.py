@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chinwag.client import events as ev
-from chinwag.client.model import SERVER, ChatModel, nick_colour, split_links
+from chinwag.client.model import SERVER, ChatModel, Line, nick_colour, split_links
 
 
 def model_in_lobby() -> ChatModel:
@@ -183,3 +183,34 @@ class TestPrivateWindows:
         assert m.windows == set() and "bob" in m.conversations
         u = m.open_private("bob")
         assert u.current and m.current == "bob" and m.windows == set()
+
+
+def test_pending_own_lines_are_settled_in_place() -> None:
+    m = model_in_lobby()
+    sent = ev.ChatMessage("#lobby", "alice", "hi", own=True, label="cw1", pending=True, time=5.0)
+    u = m.apply(sent)
+    assert u.lines["#lobby"][0].state == "pending"
+    m.apply(ev.ChatMessage("#lobby", "bob", "meanwhile", time=5.5))
+    u = m.apply(ev.ChatMessage("#lobby", "alice", "hi", own=True, label="cw1", time=6.0))
+    settled = Line(6.0, "message", "hi", nick="alice", own=True, label="cw1")
+    assert u.restate == {"#lobby": [settled]} and not u.lines
+    assert [line.text for line in m.conversation().lines][-2:] == ["hi", "meanwhile"]
+    assert m.conversation().lines[-2] == settled
+
+
+def test_refused_and_unanswered_lines_say_why() -> None:
+    m = model_in_lobby()
+    m.open_private("nobody")
+    m.apply(ev.ChatMessage("nobody", "alice", "x", own=True, private=True, label="cw2",
+                           pending=True))  # fmt: skip
+    u = m.apply(ev.SendFailed("nobody", "cw2", "No such nick/channel"))
+    (line,) = u.restate["nobody"]
+    assert (line.state, line.note) == ("failed", "No such nick/channel")
+    m.select("#lobby")
+    m.apply(ev.ChatMessage("#lobby", "alice", "y", own=True, label="cw3", pending=True))
+    u = m.apply(ev.Disconnected("gone", retry_in=1.0))
+    (line,) = u.restate["#lobby"]
+    assert line.state == "failed" and "connection was lost" in line.note
+    # an answer for a line that is no longer shown (cleared) says so where the person is
+    u = m.apply(ev.SendFailed("#lobby", "cw9", "Cannot send to channel"))
+    assert m.conversation().lines[-1].text == "Not sent: Cannot send to channel"

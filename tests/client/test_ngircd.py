@@ -46,6 +46,8 @@ def test_connect_join_message_and_private_message(
         assert (got.nick, got.params) == ("alice", ("#chat", "hi bob"))
         own = alice.wait(ev.ChatMessage, lambda e: e.own)
         assert own.text == "hi bob"  # ngircd has no echo-message: the core echoes itself
+        # nor labeled-response: nothing was labeled (ngircd would have refused the tag)
+        assert "labeled-response" not in reg.caps and (own.label, own.pending) == ("", False)
 
         bob.send("PRIVMSG alice :psst")
         pm = alice.wait(ev.ChatMessage, lambda e: e.text == "psst")

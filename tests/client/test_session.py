@@ -213,6 +213,102 @@ class TestMessages:
         assert isinstance(err, ev.ServerText) and err.error and err.text == "#nope: No such channel"
 
 
+class TestLabeledResponse:
+    """IRCv3 labeled-response: our messages are pending until the server answers."""
+
+    CAPS = "batch echo-message labeled-response"
+
+    def test_requested_when_offered(self) -> None:
+        s = Session("alice")
+        s.start()
+        feed(s, ":srv CAP * LS :batch labeled-response echo-message draft/x")
+        assert s.take_lines()[0] == "CAP REQ :batch echo-message labeled-response"
+
+    def test_the_echo_confirms_the_pending_line(self) -> None:
+        s = registered(caps=self.CAPS)
+        (sent,) = s.privmsg("#r", "hello there")
+        assert s.take_lines() == ["@label=cw1 PRIVMSG #r :hello there"]
+        assert isinstance(sent, ev.ChatMessage)
+        assert (sent.label, sent.pending, sent.own, sent.time) == ("cw1", True, True, 1000.0)
+        (echo,) = feed(
+            s, "@label=cw1;time=2024-01-02T03:04:05.000Z :alice!a@h PRIVMSG #r :hello there"
+        )
+        assert isinstance(echo, ev.ChatMessage)
+        assert (echo.label, echo.pending, echo.own, echo.conversation) == ("cw1", False, True, "#r")
+        assert echo.time == 1704164645.0
+        (again,) = feed(s, "@label=cw1 :alice!a@h PRIVMSG #r :hello there")  # not pending now
+        assert isinstance(again, ev.ChatMessage) and again.label == ""
+
+    def test_every_chunk_of_a_long_message_has_its_own_label(self) -> None:
+        s = registered(caps=self.CAPS)
+        sent = s.privmsg("bob", "word " * 200, action=True)
+        lines = s.take_lines()
+        assert len(sent) == len(lines) > 1
+        assert [line.split()[0] for line in lines] == [
+            f"@label=cw{i + 1}" for i in range(len(lines))
+        ]
+        assert all(isinstance(e, ev.ChatMessage) and e.kind == "action" and e.private
+                   for e in sent)  # fmt: skip
+
+    def test_a_batch_settles_at_its_end_and_other_replies_still_count(self) -> None:
+        s = registered(caps=self.CAPS)
+        s.privmsg("bob", "lunch?")
+        events = feed(
+            s,
+            "@label=cw1 :srv BATCH +b7 labeled-response",
+            "@batch=b7 :alice!a@h PRIVMSG bob :lunch?",
+            "@batch=b7 :srv 301 alice bob :at the dentist",
+            ":srv BATCH -b7",
+        )
+        echo, away = events
+        assert isinstance(echo, ev.ChatMessage) and echo.label == "cw1" and not echo.pending
+        assert isinstance(away, ev.ServerText) and away.conversation == "bob"
+        assert "at the dentist" in away.text
+
+    @pytest.mark.parametrize(
+        ("lines", "reason"),
+        [
+            (["@label=cw1 :srv 401 alice nobody :No such nick/channel"], "No such nick/channel"),
+            (
+                [
+                    "@label=cw1 :srv BATCH +x labeled-response",
+                    "@batch=x :srv 404 alice nobody :Cannot send to channel",
+                    "@batch=x :srv NOTICE alice :something else",
+                    ":srv BATCH -x",
+                ],
+                "Cannot send to channel",
+            ),
+        ],
+    )
+    def test_an_error_answer_means_not_sent(self, lines: list[str], reason: str) -> None:
+        s = registered(caps=self.CAPS)
+        s.privmsg("nobody", "are you there?")
+        events = feed(s, *lines)
+        failed = [e for e in events if isinstance(e, ev.SendFailed)]
+        assert failed == [ev.SendFailed("nobody", "cw1", reason, time=1000.0)]
+        assert not any(isinstance(e, ev.ServerText) and e.error for e in events)
+
+    def test_ack_confirms_when_the_server_does_not_echo(self) -> None:
+        s = registered(caps="batch labeled-response")
+        (sent,) = s.privmsg("#r", "hi")
+        assert isinstance(sent, ev.ChatMessage) and sent.pending
+        (done,) = feed(s, "@label=cw1 :srv ACK")
+        assert done == ev.ChatMessage("#r", "alice", "hi", own=True, label="cw1", time=1000.0)
+
+    def test_labels_that_are_not_ours_are_ordinary_lines(self) -> None:
+        s = registered(caps=self.CAPS)
+        assert feed(s, "@label=zz :srv ACK") == []
+        (err,) = feed(s, "@label=zz :srv 401 alice x :No such nick/channel")
+        assert isinstance(err, ev.ServerText) and err.error
+
+    def test_without_the_capability_nothing_is_labeled_or_pending(self) -> None:
+        s = registered(caps="batch echo-message")
+        assert s.privmsg("#r", "hi") == []
+        assert s.take_lines() == ["PRIVMSG #r hi"]
+        (own,) = registered().privmsg("#r", "hi")
+        assert isinstance(own, ev.ChatMessage) and (own.label, own.pending) == ("", False)
+
+
 @pytest.mark.parametrize(
     ("nick", "variant"), [("alice", "alice2"), ("bob2", "bob3"), ("r2d9", "r2d10"), ("7", "72")]
 )

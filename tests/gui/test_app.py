@@ -288,6 +288,11 @@ def test_commands_in_the_entry(make_app: Callable[..., App], server: ServerRunne
         type_line("/msg carol hello there")
         got = carol.expect(lambda m: m.command == "PRIVMSG" and m.param(0) == "carol")
         assert got.param(1) == "hello there"
+        pump(app.root, lambda: "hello there" in chat.message_text())
+        assert "sending…" not in chat.message_text()  # the server's labeled echo came back
+        type_line("/msg nobody anyone home?")
+        pump(app.root, lambda: "✗ not sent: No such nick/channel" in chat.message_text())
+        assert chat.topic.cget("text") == "Private chat with nobody"
         type_line("/nick alicia")
         pump(app.root, lambda: app.model.nick == "alicia")
         type_line("/away lunch")

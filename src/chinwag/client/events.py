@@ -143,6 +143,9 @@ class ChatMessage(Event):
     ``conversation`` is the channel, or the other person's nick for private messages.
     ``kind`` is "message", "action" or "notice". ``history`` marks channel history the
     server replays on join (a chathistory batch): old news, not something to ring for.
+    ``label`` is set on our own messages when the server does labeled-response: the
+    first report is ``pending`` (sent, not yet answered); a second with the same label
+    confirms it (see also :class:`SendFailed`).
     """
 
     conversation: str
@@ -153,6 +156,17 @@ class ChatMessage(Event):
     private: bool = False
     mention: bool = False
     history: bool = False
+    label: str = ""
+    pending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SendFailed(Event):
+    """The server refused our labeled message ``label`` (``reason`` is its error text)."""
+
+    conversation: str
+    label: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ What this module does not do: touch Tk, or talk to the network.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -85,6 +86,8 @@ class Line:
 
     ``kind``: "message", "action", "notice" (someone said something), "event" (join,
     part, nick, topic: shown quietly), "info" (from the client or server), "error".
+    ``state`` of our own labeled lines: "pending" (sent, the server has not answered),
+    "failed" (``note`` says why), or "" (delivered, or nothing to track).
     """
 
     time: float
@@ -93,6 +96,9 @@ class Line:
     nick: str = ""
     own: bool = False
     mention: bool = False
+    label: str = ""
+    state: str = ""
+    note: str = ""
 
 
 @dataclass
@@ -126,6 +132,7 @@ class Update:
     current: bool = False  # another conversation was selected: redraw everything
     notify: str = ""  # text for a notification (private message or mention)
     redraw: set[str] = field(default_factory=set)  # conversations to draw again from scratch
+    restate: dict[str, list[Line]] = field(default_factory=dict)  # lines to redraw in place
     focus_window: str = ""  # the private window to open or raise, and type into
 
     def merge(self, other: Update) -> None:
@@ -138,6 +145,8 @@ class Update:
         self.current |= other.current
         self.notify = other.notify or self.notify
         self.redraw |= other.redraw
+        for key, lines in other.restate.items():
+            self.restate.setdefault(key, []).extend(lines)
         self.focus_window = other.focus_window or self.focus_window
 
 
@@ -291,6 +300,34 @@ class ChatModel:
         update.lines.setdefault(key, []).append(line)
         return update
 
+    def _restate(
+        self,
+        key: str,
+        label: str,
+        update: Update,
+        *,
+        state: str,
+        note: str = "",
+        confirmed: ev.ChatMessage | None = None,
+    ) -> bool:
+        """Settle our pending line ``label`` in ``key``; False if it is no longer there.
+
+        ``confirmed`` is the server's version of the line (its time and text win).
+        """
+        conv = self.conversations.get(key)
+        if conv is None:
+            return False
+        for i in range(len(conv.lines) - 1, -1, -1):
+            old = conv.lines[i]
+            if old.label == label:
+                line = dataclasses.replace(old, state=state, note=note)
+                if confirmed is not None:
+                    line = dataclasses.replace(line, time=confirmed.time, text=confirmed.text)
+                conv.lines[i] = line
+                update.restate.setdefault(key, []).append(line)
+                return True
+        return False
+
     def _event_line(self, key: str, t: float, text: str, update: Update) -> None:
         if key in self.conversations:
             self._add(key, Line(t, "event", text), update)
@@ -334,6 +371,11 @@ class ChatModel:
         retry = f" Reconnecting in {e.retry_in:g} s…" if e.retry_in is not None else ""
         self.status = f"Disconnected: {e.reason}{retry}"
         update = Update(status=True)
+        for key, conv in self.conversations.items():
+            for line in conv.lines[-HISTORY_LOOKBACK:]:
+                if line.state == "pending":
+                    note = "the connection was lost before the server confirmed it"
+                    self._restate(key, line.label, update, state="failed", note=note)
         for key in list(self.conversations):
             self._add(key, Line(e.time, "error", f"Disconnected: {e.reason}{retry}"), update)
         return update
@@ -456,7 +498,12 @@ class ChatModel:
             if key not in self.conversations:
                 key = self._ensure(e.conversation, "channel")
         update.sidebar = True
-        line = Line(e.time, e.kind, e.text, nick=e.sender, own=e.own, mention=e.mention)
+        state = "pending" if e.pending else ""
+        confirming = e.label and not e.pending  # the server's answer to our pending line
+        if confirming and self._restate(key, e.label, update, state="", confirmed=e):
+            return update
+        line = Line(e.time, e.kind, e.text, nick=e.sender, own=e.own, mention=e.mention,
+                    label=e.label, state=state)  # fmt: skip
         conv = self.conversations[key]
         if e.history and _already_shown(conv, line):
             return update  # replayed again after a reconnect
@@ -469,6 +516,13 @@ class ChatModel:
             if e.mention or (e.private and e.kind != "notice"):
                 where = "" if e.private else f" in {conv.name}"
                 update.notify = f"{e.sender}{where}: {e.text}"
+        return update
+
+    def _on_SendFailed(self, e: ev.SendFailed) -> Update:
+        update = Update()
+        key = self.key(e.conversation)
+        if not self._restate(key, e.label, update, state="failed", note=e.reason):
+            self._add(self.current, Line(e.time, "error", f"Not sent: {e.reason}"), update)
         return update
 
     def _on_AwayChanged(self, e: ev.AwayChanged) -> Update:

@@ -16,10 +16,20 @@ go); in "auto" mode (used on reconnect) the free variant is taken.
 
 State is keyed by names folded with the server's CASEMAPPING (from ISUPPORT) and shows
 names as the server sent them. IRCv3 capabilities are requested when offered
-(server-time, echo-message, multi-prefix, away-notify, extended-join, batch) and
-everything works without them: without echo-message the session reports our own
-messages itself, without away-notify away state comes from WHO on join, and without
-batch, replayed channel history cannot be told apart from new messages.
+(server-time, echo-message, multi-prefix, away-notify, extended-join, batch,
+labeled-response) and everything works without them: without echo-message the session
+reports our own messages itself, without away-notify away state comes from WHO on join,
+and without batch, replayed channel history cannot be told apart from new messages.
+
+Labeled responses. With labeled-response, each PRIVMSG we send carries a ``label`` tag
+and is reported at once as a *pending* :class:`~chinwag.client.events.ChatMessage`.
+The server's answer to that label settles it: the echo (echo-message), or an ``ACK``
+(the server had nothing to say), confirms it with a ChatMessage of the same label; an
+error numeric (no such nick, cannot send to channel) reports
+:class:`~chinwag.client.events.SendFailed` instead of a loose error line. Answers of
+several lines arrive in a ``labeled-response`` batch, settled at ``BATCH -id``; other
+lines in that batch (an away reply, say) are handled as usual. Without the capability
+no tags are sent and messages are never pending.
 
 What this module does not do: sockets, threads, timers, reconnect policy (see
 :mod:`chinwag.client.connection`), or deciding how anything is displayed.
@@ -40,7 +50,15 @@ from chinwag.proto.casemap import CASEMAPPINGS, folder
 from chinwag.proto.message import Message
 
 DEFAULT_CAPS = frozenset(
-    {"server-time", "echo-message", "multi-prefix", "away-notify", "extended-join", "batch"}
+    {
+        "server-time",
+        "echo-message",
+        "multi-prefix",
+        "away-notify",
+        "extended-join",
+        "batch",
+        "labeled-response",
+    }
 )
 # Bytes of text per PRIVMSG line: leaves room in the 512-byte line for the prefix the
 # server adds when relaying (nick!user@host, command, target).
@@ -81,6 +99,17 @@ def split_text(text: str, limit: int = TEXT_CHUNK_BYTES) -> list[str]:
     if text or not out:
         out.append(text)
     return out
+
+
+@dataclass
+class _Sent:
+    """A labeled message waiting for the server's answer."""
+
+    conversation: str
+    text: str
+    kind: str
+    private: bool
+    failure: str = ""  # an error reply seen so far in its labeled response
 
 
 @dataclass
@@ -146,11 +175,15 @@ class Session:
         self._dirty: set[str] = set()
         self._who_pending: set[str] = set()
         self._batches: dict[str, str] = {}  # open BATCH id -> type
+        self._batch_labels: dict[str, str] = {}  # open BATCH id -> label it answers
+        self._sent: dict[str, _Sent] = {}  # label -> our message awaiting its answer
+        self._labels = 0
+        self._label = ""  # the label the message being fed answers, if it is one of ours
 
     # -- output ---------------------------------------------------------------------------
 
-    def _send(self, command: str, *params: str) -> None:
-        self._out.append(Message.of(command, *params).to_line())
+    def _send(self, command: str, *params: str, tags: dict[str, str] | None = None) -> None:
+        self._out.append(Message.of(command, *params, tags=tags).to_line())
 
     def take_lines(self) -> list[str]:
         """Lines queued for the server (without CRLF); the queue is emptied."""
@@ -218,11 +251,17 @@ class Session:
     def feed(self, msg: Message) -> list[ev.Event]:
         """Process one message from the server; return the events it caused."""
         self._now = self._time(msg)
-        handler = _HANDLERS.get(msg.command.upper())
+        label = msg.tags.get("label") or self._batch_labels.get(msg.tags.get("batch", ""), "")
+        self._label = label if label in self._sent else ""
+        command = msg.command.upper()
+        handler = _HANDLERS.get(command)
         if handler is not None:
             handler(self, msg)
         elif msg.command.isdigit():
             self._on_numeric(msg)
+        if command != "BATCH" and "label" in msg.tags:
+            self._settle(msg.tags["label"])  # a single-line labeled answer, or ACK
+        self._label = ""
         for key in sorted(self._dirty):
             ch = self.channels.get(key)
             if ch is not None:
@@ -453,6 +492,10 @@ class Session:
             self._emit(ev.ServerText(text, time=self._now))
             return
         own = self.is_me(sender)
+        label = ""
+        if own and self._label:  # the echo of a message we labeled
+            label = self._label
+            del self._sent[label]
         history = self._batches.get(msg.tags.get("batch", ""), "") == "chathistory"
         if self.is_channel(bare_target):
             conversation, private = bare_target, False
@@ -468,6 +511,7 @@ class Session:
                 private=private,
                 mention=not own and self.mentions_me(text),
                 history=history,
+                label=label,
                 time=self._now,
             )
         )
@@ -477,8 +521,32 @@ class Session:
         ref = msg.param(0)
         if ref.startswith("+"):
             self._batches[ref[1:]] = msg.param(1).lower()
+            if self._label:  # a labeled-response batch, or one nested in it
+                self._batch_labels[ref[1:]] = self._label
         elif ref.startswith("-"):
             self._batches.pop(ref[1:], None)
+            label = self._batch_labels.pop(ref[1:], "")
+            if label and label not in self._batch_labels.values():
+                self._settle(label)
+
+    def _settle(self, label: str) -> None:
+        """The server has answered labeled message ``label`` in full."""
+        sent = self._sent.pop(label, None)
+        if sent is None:
+            return  # already confirmed by its echo, or not ours
+        if sent.failure:
+            self._emit(ev.SendFailed(sent.conversation, label, sent.failure, time=self._now))
+            return
+        self._emit(
+            ev.ChatMessage(
+                sent.conversation, self.nick, sent.text, kind=sent.kind, own=True,
+                private=sent.private, label=label, time=self._now,
+            )
+        )  # fmt: skip
+
+    # ACK: a labeled command that had nothing to answer (settled in feed)
+    def _on_ack(self, msg: Message) -> None:
+        pass
 
     def _on_join(self, msg: Message) -> None:
         channel = msg.param(0)
@@ -701,6 +769,9 @@ class Session:
             self._fail(kind, msg.params[-1] if msg.params else "refused")
             return
         params = msg.params[1:]
+        if error and self._label:  # the answer to a message we sent: it did not go
+            self._sent[self._label].failure = params[-1] if params else code
+            return
         conversation = ""
         if error and len(params) >= 2 and self.is_channel(params[0]):
             conversation = params[0]
@@ -710,24 +781,32 @@ class Session:
     # -- user actions (call from the connection's thread) ----------------------------------
 
     def privmsg(self, target: str, text: str, *, action: bool = False) -> list[ev.Event]:
-        """Send a message (or a /me action); returns our own echo unless the server does."""
+        """Send a message (or a /me action).
+
+        Returns our own line: pending until the server answers its label
+        (labeled-response), at once without echo-message, else nothing (the echo will
+        report it).
+        """
         out: list[ev.Event] = []
+        kind = "action" if action else "message"
+        private = not self.is_channel(target)
         for chunk in split_text(text):
             body = f"\x01ACTION {chunk}\x01" if action else chunk
-            self._send("PRIVMSG", target, body)
-            if "echo-message" not in self.caps:
-                channel = self.is_channel(target)
+            label = ""
+            if "labeled-response" in self.caps:
+                self._labels += 1
+                label = f"cw{self._labels}"
+                self._sent[label] = _Sent(target, chunk, kind, private)
+                self._send("PRIVMSG", target, body, tags={"label": label})
+            else:
+                self._send("PRIVMSG", target, body)
+            if label or "echo-message" not in self.caps:
                 out.append(
                     ev.ChatMessage(
-                        target,
-                        self.nick,
-                        chunk,
-                        kind="action" if action else "message",
-                        own=True,
-                        private=not channel,
-                        time=self.clock(),
+                        target, self.nick, chunk, kind=kind, own=True, private=private,
+                        label=label, pending=bool(label), time=self.clock(),
                     )
-                )
+                )  # fmt: skip
         return out
 
     def join(self, channel: str, key: str = "") -> None:
@@ -800,6 +879,7 @@ _HANDLERS: dict[str, Callable[[Session, Message], None]] = {
     "TOPIC": Session._on_topic,
     "AWAY": Session._on_away,
     "BATCH": Session._on_batch,
+    "ACK": Session._on_ack,
     n.RPL_WELCOME: Session._on_welcome,
     n.RPL_ISUPPORT: Session._on_isupport,
     n.RPL_ENDOFMOTD: Session._on_end_of_motd,

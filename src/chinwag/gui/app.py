@@ -223,8 +223,11 @@ class App:
                 self.windows[key] = self._open_window(key)
             elif key in update.redraw:
                 existing.redraw()
-            elif key in update.lines:
-                existing.append(update.lines[key])
+            else:
+                if key in update.restate:
+                    existing.messages.restate(update.restate[key])
+                if key in update.lines:
+                    existing.append(update.lines[key])
         if update.focus_window in self.windows:
             self.windows[update.focus_window].bring_up()
 

@@ -136,8 +136,11 @@ class ChatView(ttk.Frame):
             self.redraw_sidebar()
         if current in update.redraw:
             self.messages.redraw(self.model.conversation().lines)
-        elif current in update.lines:
-            self.messages.append(update.lines[current])
+        else:
+            if current in update.restate:
+                self.messages.restate(update.restate[current])
+            if current in update.lines:
+                self.messages.append(update.lines[current])
         if current in update.members:
             self.redraw_members()
         if current in update.topic:

@@ -2,7 +2,9 @@
 
 :class:`MessageView` draws :class:`chinwag.client.model.Line` values into a read-only
 ``tk.Text``: time stamp, nick in its colour, own lines and mentions highlighted, quiet
-events in italics, clickable links, wrapped lines hanging under the text.
+events in italics, clickable links, wrapped lines hanging under the text. Our own line
+that the server has not confirmed yet is drawn faint with "sending…", and redrawn in
+place when the model settles it (delivered, or "not sent" and why).
 
 What this module does not do: decide which lines belong to which conversation, or keep
 any chat state (the model does).
@@ -61,6 +63,9 @@ class MessageView(ttk.Frame):
         t.tag_configure("error", foreground=p.error)
         t.tag_configure("notice", foreground=p.muted)
         t.tag_configure("link", foreground=p.link, underline=True)
+        t.tag_configure("pending", foreground=p.muted)
+        t.tag_configure("state", foreground=p.muted, font=self.fonts["small"])
+        t.tag_configure("failed", foreground=p.error, font=self.fonts["small"])
         t.tag_raise("link")
         for tag in self._nick_tags:
             t.tag_configure(tag, foreground=nick_colour(tag[5:], p.dark))
@@ -88,6 +93,24 @@ class MessageView(ttk.Frame):
         if at_end:
             t.see("end")
 
+    def restate(self, lines: list[Line]) -> None:
+        """Draw again, in place, pending lines the model has settled (matched by label)."""
+        t = self.text
+        t.configure(state="normal")
+        for line in lines:
+            tag = "label:" + line.label
+            ranges = t.tag_ranges(tag)
+            if not ranges:
+                continue  # cleared meanwhile
+            start, end = ranges[0], ranges[-1]
+            t.mark_set("restate", start)
+            t.mark_gravity("restate", "right")  # stays after the text inserted at it
+            t.delete(start, end)
+            t.tag_delete(tag)
+            self._render(line, "restate")
+            t.mark_unset("restate")
+        t.configure(state="disabled")
+
     def _nick_tag(self, nick: str) -> str:
         tag = "nick:" + nick
         if tag not in self._nick_tags:
@@ -103,21 +126,28 @@ class MessageView(ttk.Frame):
             base = ("body", "own")
         elif line.mention:
             base = ("body", "mention")
+        if line.state == "pending":  # marked so that restate() can find it
+            base = (*base, "label:" + line.label)
+        said = (*base, "pending") if line.state == "pending" else base
         t.insert(at, format_time(line.time) + "  ", ("time", *base))
         if line.kind == "message":
             t.insert(at, line.nick, ("nick", self._nick_tag(line.nick), *base))
             t.insert(at, "  ", base)
-            self._insert_text(line.text, base, at)
+            self._insert_text(line.text, said, at)
         elif line.kind == "action":
             t.insert(at, "* ", base)
             t.insert(at, line.nick, ("nick", self._nick_tag(line.nick), *base))
             t.insert(at, " ", base)
-            self._insert_text(line.text, base, at)
+            self._insert_text(line.text, said, at)
         elif line.kind == "notice":
             t.insert(at, f"-{line.nick}- ", ("notice", *base))
             self._insert_text(line.text, ("notice", *base), at)
         else:
             self._insert_text(line.text, (line.kind, "body"), at)
+        if line.state == "pending":
+            t.insert(at, "   sending…", ("state", *base))
+        elif line.state == "failed":
+            t.insert(at, f"   ✗ not sent: {line.note}", ("failed", *base))
         t.insert(at, "\n", base)
 
     def _insert_text(self, text: str, tags: tuple[str, ...], at: str) -> None:
