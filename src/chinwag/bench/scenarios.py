@@ -35,6 +35,8 @@ _DIGITS = string.digits + string.ascii_lowercase
 # tiny backlog (ngircd: 10, miniircd: 5); more in flight overflows it and the kernel's
 # SYN retries (1 s, 3 s, ...) would dominate the set-up time.
 SETUP_CONCURRENCY = 10
+# Seconds of the connect scenario's deadline kept for checking that clients are held.
+_CHECK_RESERVE = 15.0
 
 
 @dataclass
@@ -532,7 +534,13 @@ async def connect(target: Target, count: int, concurrency: int, hold: float) -> 
     meter = CpuMeter(pid)
     meter.start()
     t0 = time.monotonic()
-    conns, errors = await open_clients(target, count, "c", concurrency)
+    # Keep time for the hold and the PING check even if registering runs long.
+    deadline = target.deadline
+    target.deadline = max(asyncio.get_running_loop().time() + 1.0, deadline - hold - _CHECK_RESERVE)
+    try:
+        conns, errors = await open_clients(target, count, "c", concurrency)
+    finally:
+        target.deadline = deadline
     elapsed = max(time.monotonic() - t0, 1e-9)
     meter.stop()
     result.update(
