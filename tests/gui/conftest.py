@@ -46,9 +46,15 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def make_app(config_dir: Path) -> Iterator[Callable[..., App]]:
     apps: list[App] = []
+    errors: list[str] = []
+
+    def report(exc: type[BaseException], value: BaseException, tb: object) -> None:
+        errors.append(f"{exc.__name__}: {value}")
 
     def make(**kwargs: Any) -> App:
         root = tk.Tk()
+        # An exception in a Tk callback would print a traceback at the person: fail instead.
+        root.report_callback_exception = report  # type: ignore[method-assign]
         kwargs.setdefault("discover", None)
         kwargs.setdefault("open_url", lambda url: None)
         kwargs.setdefault("notifier", None)
@@ -66,3 +72,4 @@ def make_app(config_dir: Path) -> Iterator[Callable[..., App]]:
     # Tk objects sit in reference cycles; collect them here, on the main thread, before a
     # client thread's garbage collection could free a Tcl interpreter from the wrong thread.
     gc.collect()
+    assert errors == [], "exceptions in Tk callbacks"

@@ -49,8 +49,7 @@ class ChatView(ttk.Frame):
 
         top = ttk.Frame(self, padding=(10, 8, 10, 6))
         top.pack(side="top", fill="x")
-        self.topic = ttk.Label(top, text="", style="Topic.TLabel", font=fonts["topic"], anchor="w")
-        self.topic.pack(side="left", fill="x", expand=True)
+        # Buttons first: pack gives them their room, and a long topic is cut instead.
         self.logout_button = ttk.Button(top, text="Logout", command=on_logout)
         self.logout_button.pack(side="right")
         self.clear_button = ttk.Button(top, text="Clear Chat", command=on_clear)
@@ -60,19 +59,24 @@ class ChatView(ttk.Frame):
             top, text="", command=lambda: on_theme(not self.palette.dark)
         )
         self.theme_button.pack(side="right", padx=(0, 6))
+        self.topic = ttk.Label(top, text="", style="Topic.TLabel", font=fonts["topic"], anchor="w")
+        self.topic.pack(side="left", fill="x", expand=True)
+
+        status_row = ttk.Frame(self, padding=(10, 0, 10, 2))
+        status_row.pack(side="bottom", fill="x")
         # A Checkbutton on a plain Tcl variable name (no tk.Variable object, see above).
         self._windows_var = f"chinwag_private_windows_{id(self)}"
         self.windows_check = ttk.Checkbutton(
-            top,
-            text="Private chats in windows",
+            status_row,
+            text="Private chats in their own windows",
+            style="Muted.TCheckbutton",
             command=lambda: on_private_windows(self.private_windows_on()),
         )
         self.windows_check["variable"] = self._windows_var
-        self.windows_check.pack(side="right", padx=(0, 10))
+        self.windows_check.pack(side="right")
         self.setvar(self._windows_var, "1" if model.private_windows else "0")
-
-        self.status = ttk.Label(self, text="", style="Muted.TLabel", padding=(10, 2))
-        self.status.pack(side="bottom", fill="x")
+        self.status = ttk.Label(status_row, text="", style="Muted.TLabel")
+        self.status.pack(side="left", fill="x", expand=True)
 
         bottom = ttk.Frame(self, padding=(10, 6, 10, 4))
         bottom.pack(side="bottom", fill="x")
@@ -217,7 +221,8 @@ class ChatView(ttk.Frame):
         if text.strip():
             self.entry.delete(0, "end")
             self.on_send(text)
-        self.entry.focus_set()
+        if self.entry.winfo_exists():  # /quit has taken the chat window away
+            self.entry.focus_set()
         return "break"
 
     def _on_sidebar(self, _event: object) -> None:

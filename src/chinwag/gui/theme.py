@@ -103,6 +103,7 @@ def apply(root: tk.Tk, palette: Palette) -> None:
     style.map("Accent.TButton", background=[("active", p.link), ("disabled", p.border)])
     style.configure("TCheckbutton", background=p.bg, foreground=p.fg, indicatorbackground=p.text_bg)
     style.map("TCheckbutton", background=[("active", p.bg)])
+    style.configure("Muted.TCheckbutton", foreground=p.muted)
     style.configure("TPanedwindow", background=p.border)
     style.configure(
         "Vertical.TScrollbar", background=p.panel, troughcolor=p.text_bg, bordercolor=p.border,
