@@ -150,12 +150,22 @@ class TestPrivateWindows:
         u = m.apply(ev.ChatMessage("bob", "bob", "psst", private=True, time=2.0))
         assert m.windows == {"bob"} and u.lines["bob"][0].text == "psst"
         assert u.notify == "bob: psst" and u.focus_window == ""  # no focus stealing
-        assert m.conversations["bob"].unread == 0
+        assert m.conversations["bob"].unread == 1  # not looked at yet
+        assert m.window_title("bob") == "(1) alice — bob (private) — chinwag"
+        assert m.window_focus("bob").sidebar and m.conversations["bob"].unread == 0
+        m.apply(ev.ChatMessage("bob", "bob", "you there?", private=True, time=2.5))
+        assert m.conversations["bob"].unread == 0  # the window has the focus
+        m.window_focus("")
+        m.apply(ev.ChatMessage("bob", "bob", "hello?", private=True, time=2.6))
+        assert ("bob", "bob  (1)") in m.sidebar() and m.title().startswith("(1)")
+        m.window_focus("bob")
         m.close_window("bob")
         assert m.windows == set() and "bob" in m.conversations
         m.apply(ev.ChatMessage("bob", "bob", "still there?", private=True, time=3.0))
         assert m.windows == {"bob"}
-        assert [line.text for line in m.conversations["bob"].lines] == ["psst", "still there?"]
+        texts = [line.text for line in m.conversations["bob"].lines]
+        assert texts == ["psst", "you there?", "hello?", "still there?"]
+        assert m.focused_window == ""  # closing the window took the focus with it
 
     def test_notices_and_own_echoes_do_not_open_windows(self) -> None:
         m = self.model()

@@ -215,10 +215,13 @@ def test_private_chats_in_their_own_windows(
         again = app.windows["carol"]
         pump(app.root, lambda: "still there?" in again.message_text())
         assert app.notifications and "still there?" in app.notifications[-1]
-        # choosing the conversation in the sidebar raises its window
+        # not looked at yet: unread in the sidebar and in the window's title
+        assert "carol  (1)" in chat.sidebar_labels() and again.title().startswith("(1) ")
+        # choosing the conversation in the sidebar raises its window, and it is read
         app.select("carol")
         pump(app.root, lambda: app.root.focus_get() is again.entry)
-        assert app.model.current == "#lobby"
+        pump(app.root, lambda: "carol" in chat.sidebar_labels())
+        assert app.model.current == "#lobby" and not again.title().startswith("(")
 
         # turned off: windows close, the chat stays in the sidebar and opens there
         chat.windows_check.invoke()

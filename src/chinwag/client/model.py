@@ -11,6 +11,8 @@ Private chats live in the main window's sidebar, or, when the person prefers
 conversations have a window open (:attr:`ChatModel.windows`): double-clicking someone,
 ``/msg`` or an incoming private message opens one; closing it only closes the window,
 and the conversation stays in the sidebar until the next message opens it again.
+Messages count as unread unless they land where the person is looking: the main
+window's conversation, or the private window that has the keyboard focus.
 
 What this module does not do: touch Tk, or talk to the network.
 """
@@ -157,6 +159,7 @@ class ChatModel:
         self.max_lines = max_lines
         self.private_windows = private_windows  # the person's preference
         self.windows: set[str] = set()  # private conversations shown in their own window
+        self.focused_window = ""  # the private window with the keyboard focus, if any
         self.nick = ""
         self.network = ""
         self.casemapping = "rfc1459"
@@ -217,8 +220,9 @@ class ChatModel:
     def window_title(self, key: str) -> str:
         """The title of a private conversation's own window."""
         conv = self.conversations[key]
+        head = f"({conv.unread}) " if conv.unread else ""
         who = f"{self.nick} — " if self.nick else ""
-        return f"{who}{conv.name} (private) — chinwag"
+        return f"{head}{who}{conv.name} (private) — chinwag"
 
     def title(self) -> str:
         unread = sum(c.unread for c in self.conversations.values())
@@ -252,7 +256,18 @@ class ChatModel:
     def close_window(self, key: str) -> Update:
         """The person closed a private window; the conversation stays."""
         self.windows.discard(key)
+        if self.focused_window == key:
+            self.focused_window = ""
         return Update()
+
+    def window_focus(self, key: str) -> Update:
+        """Private window ``key`` got the keyboard focus ("": none has it); it is read."""
+        self.focused_window = key
+        conv = self.conversations.get(key) if key in self.windows else None
+        if conv is None or not (conv.unread or conv.mentions):
+            return Update()
+        conv.unread = conv.mentions = 0
+        return Update(sidebar=True)
 
     def set_private_windows(self, on: bool) -> Update:
         """Change the preference; turning it off closes the windows (not the chats)."""
@@ -460,6 +475,8 @@ class ChatModel:
             if old_key in self.windows:
                 self.windows.discard(old_key)
                 self.windows.add(new_key)
+            if self.focused_window == old_key:
+                self.focused_window = new_key
             update.sidebar = True
             self._event_line(new_key, e.time, text, update)
         return update
@@ -509,7 +526,7 @@ class ChatModel:
             return update  # replayed again after a reconnect
         self._add(key, line, update)
         if not e.own and not e.history:
-            if key != self.current and key not in self.windows:
+            if key != self.current and key != self.focused_window:
                 conv.unread += 1
                 if e.mention or e.private:
                     conv.mentions += 1

@@ -228,6 +228,7 @@ class App:
                     existing.messages.restate(update.restate[key])
                 if key in update.lines:
                     existing.append(update.lines[key])
+                existing.refresh_title()  # its unread count
         if update.focus_window in self.windows:
             self.windows[update.focus_window].bring_up()
 
@@ -235,7 +236,7 @@ class App:
         return PrivateWindow(
             self.root, self.model, key, self.palette, self.fonts,
             on_send=self.send_to, on_clear=self.clear, on_close=self.close_window,
-            open_url=self.open_url,
+            on_focus=self.window_focus, open_url=self.open_url,
         )  # fmt: skip
 
     def _close_windows(self) -> None:
@@ -294,6 +295,11 @@ class App:
     def close_window(self, key: str) -> None:
         """A private window was closed: only the window goes."""
         self._show(self.model.close_window(key))
+
+    def window_focus(self, key: str) -> None:
+        """A private window got (``key``) or lost ("") the keyboard focus."""
+        if key != self.model.focused_window:
+            self._show(self.model.window_focus(key))
 
     def set_private_windows(self, on: bool) -> None:
         self._show(self.model.set_private_windows(on))

@@ -33,6 +33,7 @@ class PrivateWindow(tk.Toplevel):
         on_send: Callable[[str, str], None],
         on_clear: Callable[[str], None],
         on_close: Callable[[str], None],
+        on_focus: Callable[[str], None],
         open_url: Callable[[str], None],
     ) -> None:
         super().__init__(master)
@@ -45,6 +46,8 @@ class PrivateWindow(tk.Toplevel):
         self.protocol("WM_DELETE_WINDOW", lambda: on_close(self.key))
         self._focus_when_mapped = False
         self.bind("<Map>", self._on_map)
+        self.bind("<FocusIn>", lambda e: on_focus(self.key))
+        self.bind("<FocusOut>", lambda e: on_focus(""))
 
         top = ttk.Frame(self, padding=(10, 8, 10, 6))
         top.pack(side="top", fill="x")
@@ -79,7 +82,9 @@ class PrivateWindow(tk.Toplevel):
         self.messages.redraw(self.conversation.lines)
 
     def refresh_title(self) -> None:
-        self.title(self.model.window_title(self.key))
+        title = self.model.window_title(self.key)
+        if self.title() != title:
+            self.title(title)
         self.heading.configure(text=f"Private chat with {self.conversation.name}")
 
     def append(self, lines: list[Line]) -> None:
