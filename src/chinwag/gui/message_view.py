@@ -96,6 +96,7 @@ class MessageView(ttk.Frame):
     def restate(self, lines: list[Line]) -> None:
         """Draw again, in place, pending lines the model has settled (matched by label)."""
         t = self.text
+        at_end = t.yview()[1] >= 0.999
         t.configure(state="normal")
         for line in lines:
             tag = "label:" + line.label
@@ -110,6 +111,8 @@ class MessageView(ttk.Frame):
             self._render(line, "restate")
             t.mark_unset("restate")
         t.configure(state="disabled")
+        if at_end:  # a reason for not sending may have made the last line longer
+            t.see("end")
 
     def _nick_tag(self, nick: str) -> str:
         tag = "nick:" + nick
