@@ -137,51 +137,37 @@ def parse(line: str | bytes) -> Message:
         raise ProtocolError("CR or LF inside a line")
     if "\0" in text:
         text = text.replace("\0", "")
-    pos = 0
-    n = len(text)
-
-    def skip_spaces(p: int) -> int:
-        while p < n and text[p] == " ":
-            p += 1
-        return p
-
-    pos = skip_spaces(pos)
+    text = text.lstrip(" ")
     tags: Mapping[str, str] = _EMPTY_TAGS
-    if pos < n and text[pos] == "@":
-        end = text.find(" ", pos)
-        if end == -1:
+    if text[:1] == "@":
+        raw_tags, sep, text = text.partition(" ")
+        if not sep:
             raise ProtocolError("tags with no command")
-        tags = parse_tags(text[pos + 1 : end])
-        pos = skip_spaces(end)
+        tags = parse_tags(raw_tags[1:])
+        text = text.lstrip(" ")
     source: str | None = None
-    if pos < n and text[pos] == ":":
-        end = text.find(" ", pos)
-        if end == -1:
+    if text[:1] == ":":
+        raw_source, sep, text = text.partition(" ")
+        if not sep:
             raise ProtocolError("source with no command")
         # A bare ':' names no source; treat it as absent, as the serializer writes it.
-        source = text[pos + 1 : end] or None
-        pos = skip_spaces(end)
-    end = text.find(" ", pos)
-    if end == -1:
-        end = n
-    command = text[pos:end]
+        source = raw_source[1:] or None
+        text = text.lstrip(" ")
+    # Everything after the first " :" is the trailing parameter; the rest splits on
+    # runs of spaces (only spaces: a tab belongs to its parameter).
+    middle, sep, trailing = text.partition(" :")
+    words = middle.split(" ")
+    if "" in words:
+        words = [w for w in words if w]
+    command = words[0] if words else ""
     if not command:
         raise ProtocolError("no command")
     if command[0] in ":@":
         # Such a command would read back as a source or tags once written out.
         raise ProtocolError("command starts with ':' or '@'")
-    pos = skip_spaces(end)
-    params: list[str] = []
-    while pos < n:
-        if text[pos] == ":":
-            params.append(text[pos + 1 :])
-            break
-        end = text.find(" ", pos)
-        if end == -1:
-            params.append(text[pos:])
-            break
-        params.append(text[pos:end])
-        pos = skip_spaces(end)
+    params = words[1:]
+    if sep:
+        params.append(trailing)
     return Message(command, tuple(params), source, tags)
 
 

@@ -94,20 +94,19 @@ def _is_closed(user: User) -> bool:
     return user.closed
 
 
-_time_cache: tuple[int, str] = (-1, "")
+_time_cache: tuple[int, str] = (-1, "")  # (whole second, "YYYY-MM-DDTHH:MM:SS.")
 
 
 def server_time(now: float | None = None) -> str:
-    """IRCv3 server-time value, e.g. 2026-11-21T15:50:53.123Z (cached per millisecond)."""
+    """IRCv3 server-time value, e.g. 2026-11-21T15:50:53.123Z (date part cached per second)."""
     global _time_cache
     t = time.time() if now is None else now
     ms = int(t * 1000)
-    if _time_cache[0] == ms:
-        return _time_cache[1]
-    dt = datetime.fromtimestamp(ms / 1000, UTC)
-    text = dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-    _time_cache = (ms, text)
-    return text
+    sec, frac = divmod(ms, 1000)
+    if _time_cache[0] != sec:
+        stamp = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _time_cache = (sec, stamp)
+    return f"{_time_cache[1]}{frac:03d}Z"
 
 
 def format_line(command: str, params: tuple[str, ...], source: str | None) -> str:
