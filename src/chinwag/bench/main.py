@@ -91,13 +91,13 @@ def _common_options() -> argparse.ArgumentParser:
         type=_nonneg_int,
         default=16,
         help="spread connections over 127.0.0.2.. this many source addresses "
-        "(avoids ephemeral port exhaustion; 0 = let the kernel pick) [%(default)s]",
+        "(avoids ephemeral port exhaustion; 0 = let the kernel pick)",
     )
     g.add_argument(
         "--timeout",
         type=_positive_float,
         default=120.0,
-        help="overall deadline for the scenario in seconds [%(default)s]",
+        help="overall deadline for the scenario in seconds",
     )
     g.add_argument("--label", help="a name for the target, copied into the JSON line")
     return common
