@@ -273,6 +273,18 @@ class TestServerQueries:
         assert got[0].params[1] == "There are 1 users and 1 invisible on 1 servers"
         assert got[1] == Message.of("252", "alice", "1", "operator(s) online", source=S)
 
+    def test_lusers_counts_follow_mode_changes_and_quits(self, h: Harness) -> None:
+        a, b = pair(h)
+        make_oper(h, b)
+        h.send(b, "MODE bob +i")
+        h.send(a, "MODE alice +i", "MODE alice -i", "MODE alice +i")
+        h.send(b, "QUIT :bye")
+        h.clear(a)
+        h.send(a, "LUSERS")
+        got = h.lines(a)
+        assert got[0].params[1] == "There are 0 users and 1 invisible on 1 servers"
+        assert "252" not in numerics(got)  # the operator has gone
+
     def test_motd(self) -> None:
         h = Harness(motd="hello\nworld")
         a = h.connect("alice")

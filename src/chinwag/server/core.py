@@ -203,6 +203,7 @@ class Server:
         self.closing = False  # set by shutdown(): no new connections from then on
         self.capturing: User | None = None  # the user whose labeled command is running
         self.opers: set[User] = set()  # IRC operators: they get server notices
+        self.invisible = 0  # registered users with user mode +i (kept for LUSERS)
         self.fanout: Fanout = LocalFanout(self)
         self.lobby_key = self.fold(config.lobby) if config.lobby else None
         self.isupport = self._isupport_tokens()
@@ -593,6 +594,8 @@ class Server:
             )
             if self.by_nick.get(user.folded) is user:
                 del self.by_nick[user.folded]
+            if "i" in user.modes:
+                self.invisible -= 1
             self.notify_monitors(user.nick, online=False)
             self.emit(
                 "quit",

@@ -249,9 +249,9 @@ def send_isupport(server: Server, user: User) -> None:
 
 def send_lusers(server: Server, user: User) -> None:
     users = len(server.by_nick)
-    opers = sum(1 for u in server.by_nick.values() if u.oper)
+    opers = len(server.opers)
     unknown = len(server.connections) - users
-    invisible = sum(1 for u in server.by_nick.values() if "i" in u.modes)
+    invisible = server.invisible
     server.numeric(
         user,
         N.RPL_LUSERCLIENT,
@@ -626,6 +626,7 @@ def handle_mode(server: Server, user: User, msg: Message) -> None:
         elif ch == "i":
             if adding != ("i" in user.modes):
                 (user.modes.add if adding else user.modes.discard)("i")
+                server.invisible += 1 if adding else -1
                 applied.append(("+" if adding else "-") + "i")
         elif ch == "o":
             if not adding and user.oper:  # +o only through OPER
