@@ -36,5 +36,12 @@ typecheck: $(VENV)/.dev-stamp
 pytest: $(VENV)/.dev-stamp
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+bench-compare: $(VENV)/.run-stamp
+	$(BIN)/python scripts/bench-compare $(ARGS)
+
+screenshots: $(VENV)/.dev-stamp
+	$(BIN)/python scripts/screenshot-client
+	$(BIN)/python scripts/screenshot-admin
+
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
