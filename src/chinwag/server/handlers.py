@@ -653,6 +653,12 @@ def _compress_modes(changes: list[str]) -> str:
     return out
 
 
+def send_banlist(server: Server, user: User, channel: Channel) -> None:
+    for mask, by, at in channel.bans:
+        server.numeric(user, N.RPL_BANLIST, channel.name, mask, by, str(at))
+    server.numeric(user, N.RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
+
+
 def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, ...]) -> None:
     if not args:
         server.numeric(
@@ -663,9 +669,7 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
     modestring, params = args[0], list(args[1:])
     # A bare ban-list query needs no privileges.
     if modestring.lstrip("+") == "b" and not params:
-        for mask, by, at in channel.bans:
-            server.numeric(user, N.RPL_BANLIST, channel.name, mask, by, str(at))
-        server.numeric(user, N.RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
+        send_banlist(server, user, channel)
         return
     if not channel.is_op(user) and not user.oper:
         server.numeric(user, N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
@@ -679,20 +683,24 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
             adding = ch == "+"
             continue
         sign = "+" if adding else "-"
+        arg = ""
+        if ch in "ovb" or (adding and ch in "kl"):  # modes that take a parameter
+            if not params:
+                if ch == "b":
+                    send_banlist(server, user, channel)
+                continue
+            with_param += 1
+            if with_param > server.limits.modes:
+                break
+            arg = params.pop(0)
         if ch in "imnt":
             if adding != (ch in channel.modes):
                 (channel.modes.add if adding else channel.modes.discard)(ch)
                 applied.append(sign + ch)
         elif ch in "ov":
-            if not params:
-                continue
-            with_param += 1
-            if with_param > server.limits.modes:
-                break
-            nick = params.pop(0)
-            member = server.find_user(nick)
+            member = server.find_user(arg)
             if member is None:
-                server.numeric(user, N.ERR_NOSUCHNICK, nick, "No such nick/channel")
+                server.numeric(user, N.ERR_NOSUCHNICK, arg, "No such nick/channel")
                 continue
             if member not in channel.members:
                 server.numeric(
@@ -713,15 +721,7 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
             applied.append(sign + ch)
             applied_params.append(member.nick)
         elif ch == "b":
-            if not params:
-                for mask, by, at in channel.bans:
-                    server.numeric(user, N.RPL_BANLIST, channel.name, mask, by, str(at))
-                server.numeric(user, N.RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
-                continue
-            with_param += 1
-            if with_param > server.limits.modes:
-                break
-            mask = normalize_mask(params.pop(0))
+            mask = normalize_mask(arg)
             present = [b for b in channel.bans if server.fold(b[0]) == server.fold(mask)]
             if adding and not present:
                 if len(channel.bans) >= server.limits.maxbans:
@@ -738,18 +738,12 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
             applied_params.append(mask)
         elif ch == "k":
             if adding:
-                if not params:
-                    continue
-                with_param += 1
-                if with_param > server.limits.modes:
-                    break
-                key = params.pop(0)
-                if not key or " " in key or "," in key:
+                if not arg or " " in arg or "," in arg:
                     server.numeric(user, N.ERR_INVALIDKEY, channel.name, "Key is not well-formed")
                     continue
-                channel.key = key
+                channel.key = arg
                 applied.append("+k")
-                applied_params.append(key)
+                applied_params.append(arg)
             elif channel.key is not None:
                 if params:
                     params.pop(0)
@@ -758,20 +752,14 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
                 applied_params.append("*")
         elif ch == "l":
             if adding:
-                if not params:
-                    continue
-                with_param += 1
-                if with_param > server.limits.modes:
-                    break
-                value = params.pop(0)
-                if not value.isdigit() or int(value) <= 0:
+                if not arg.isdigit() or int(arg) <= 0:
                     server.numeric(
-                        user, N.ERR_INVALIDMODEPARAM, channel.name, "l", value, "Invalid limit"
+                        user, N.ERR_INVALIDMODEPARAM, channel.name, "l", arg, "Invalid limit"
                     )
                     continue
-                channel.limit = int(value)
+                channel.limit = int(arg)
                 applied.append("+l")
-                applied_params.append(value)
+                applied_params.append(arg)
             elif channel.limit is not None:
                 channel.limit = None
                 applied.append("-l")
