@@ -15,7 +15,7 @@ from tkinter import font as tkfont
 from tkinter import ttk
 
 from chinwag.client.model import ChatModel, Update
-from chinwag.gui.message_view import MessageView
+from chinwag.gui.message_view import MessageView, input_row
 from chinwag.gui.theme import Palette, style_listbox
 
 
@@ -80,14 +80,7 @@ class ChatView(ttk.Frame):
 
         bottom = ttk.Frame(self, padding=(10, 6, 10, 4))
         bottom.pack(side="bottom", fill="x")
-        self.entry = ttk.Entry(bottom, font=fonts["text"])
-        self.entry.pack(side="left", fill="x", expand=True, ipady=3)
-        self.entry.bind("<Return>", self._send)
-        self.entry.bind("<KP_Enter>", self._send)
-        self.send_button = ttk.Button(
-            bottom, text="Send", style="Accent.TButton", command=lambda: self._send(None)
-        )
-        self.send_button.pack(side="right", padx=(6, 0))
+        self.entry, self.send_button = input_row(bottom, fonts["text"], lambda: self._send(None))
 
         panes = ttk.PanedWindow(self, orient="horizontal")
         panes.pack(side="top", fill="both", expand=True)

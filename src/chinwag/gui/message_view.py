@@ -173,3 +173,21 @@ class MessageView(ttk.Frame):
 
     def contents(self) -> str:
         return str(self.text.get("1.0", "end-1c"))
+
+
+def input_row(
+    parent: tk.Misc, font: tkfont.Font | tuple[str, int] | str, send: Callable[[], object]
+) -> tuple[ttk.Entry, ttk.Button]:
+    """The entry and Send button under a conversation: Enter (or keypad Enter) sends."""
+
+    def on_enter(_event: object) -> str:
+        send()
+        return "break"
+
+    entry = ttk.Entry(parent, font=font)
+    entry.pack(side="left", fill="x", expand=True, ipady=3)
+    entry.bind("<Return>", on_enter)
+    entry.bind("<KP_Enter>", on_enter)
+    button = ttk.Button(parent, text="Send", style="Accent.TButton", command=send)
+    button.pack(side="right", padx=(6, 0))
+    return entry, button
