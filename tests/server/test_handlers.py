@@ -138,3 +138,18 @@ class TestHandlerThatRaises:
         assert got[0].command == "BATCH" and got[0].tags["label"] == "z"
         assert [m.command for m in got[1:-1]] == ["NOTICE", "400"]
         assert got[-1].command == "BATCH"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["WHOWAS alice ¹", "LIST >²", "LIST <³", "MODE #lobby +l ⁴", "CAP LS ³⁰²", "WHOWAS alice ٣"],
+)
+def test_numbers_in_other_scripts_are_not_numbers(
+    line: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # str.isdigit() accepts superscripts that int() rejects: found by the fuzzer.
+    h = Harness()
+    a = h.connect("alice")
+    h.send(a, line)
+    assert "400" not in numerics(h.lines(a))
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -4,6 +4,7 @@ recent() ordering and limits, reopening, and refusing a database from a newer ch
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from chinwag.errors import LocalError
 from chinwag.storage.base import MemoryStorage, Storage, StoredMessage
 from chinwag.storage.sqlite import DB_FILE, MIGRATIONS, SCHEMA_VERSION, SQLiteStorage
+from tests.support import TIMEOUT
 
 
 @pytest.fixture
@@ -138,6 +140,42 @@ class TestMessages:
             db.flush()
         assert len(db.queue) == 2
         db.queue.clear()  # so that closing (which flushes) works
+
+
+class TestFlushOnAnotherThread:
+    def test_rows_being_written_stay_visible_and_are_not_doubled(self, db: SQLiteStorage) -> None:
+        add(db, "#a", 3)
+        writing = threading.Event()
+        release = threading.Event()
+        real = db.db
+
+        class SlowWriter:
+            """Delegates to the real connection; executemany waits until released."""
+
+            def __getattr__(self, name: str) -> object:
+                return getattr(real, name)
+
+            def executemany(self, sql: str, rows: object) -> object:
+                writing.set()
+                release.wait(4 * TIMEOUT)
+                return real.executemany(sql, rows)  # type: ignore[arg-type]
+
+        db.db = SlowWriter()  # type: ignore[assignment]
+        worker = threading.Thread(target=db.flush)
+        worker.start()
+        try:
+            assert writing.wait(TIMEOUT)
+            assert db.queue == [] and len(db.inflight) == 3
+            add(db, "#a", 1, start=3)  # a new row while the flush runs
+            assert [m.text for m in db.recent("#a", 10)] == [f"text {i}" for i in range(4)]
+        finally:
+            release.set()
+            worker.join(TIMEOUT)
+        db.db = real
+        assert rows_on_disk(db.path) == 3
+        assert [m.text for m in db.recent("#a", 10)] == [f"text {i}" for i in range(4)]
+        db.flush()
+        assert rows_on_disk(db.path) == 4
 
 
 class TestMemoryStorage:

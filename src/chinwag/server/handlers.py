@@ -50,6 +50,12 @@ def command(
     return register
 
 
+def number(text: str) -> int | None:
+    """A non-negative decimal written in ASCII digits, else None (``"¹".isdigit()`` is
+    true, but ``int("¹")`` fails)."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def dispatch(server: Server, user: User, msg: Message) -> None:
     verb = msg.command.upper()
     entry = COMMANDS.get(verb)
@@ -84,7 +90,7 @@ def handle_cap(server: Server, user: User, msg: Message) -> None:
         if not user.registered:
             user.cap_negotiating = True
         version = msg.param(1)
-        if version.isdigit() and int(version) >= 302:
+        if (number(version) or 0) >= 302:
             user.cap_version = 302
             user.caps.add("cap-notify")
             listing = " ".join(k + ("=" + v if v else "") for k, v in sorted(CAPABILITIES.items()))
@@ -516,10 +522,11 @@ def handle_list(server: Server, user: User, msg: Message) -> None:
     wanted: set[str] | None = None
     min_users, max_users = 0, 1 << 30
     for item in msg.param(0).split(",") if msg.params else []:
-        if item.startswith(">") and item[1:].isdigit():
-            min_users = int(item[1:]) + 1
-        elif item.startswith("<") and item[1:].isdigit():
-            max_users = int(item[1:]) - 1
+        bound = number(item[1:])
+        if item.startswith(">") and bound is not None:
+            min_users = bound + 1
+        elif item.startswith("<") and bound is not None:
+            max_users = bound - 1
         elif item:
             wanted = (wanted or set()) | {server.fold(item)}
     server.numeric(user, N.RPL_LISTSTART, "Channel", "Users  Name")
@@ -752,12 +759,13 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
                 applied_params.append("*")
         elif ch == "l":
             if adding:
-                if not arg.isdigit() or int(arg) <= 0:
+                limit = number(arg)
+                if not limit:
                     server.numeric(
                         user, N.ERR_INVALIDMODEPARAM, channel.name, "l", arg, "Invalid limit"
                     )
                     continue
-                channel.limit = int(arg)
+                channel.limit = limit
                 applied.append("+l")
                 applied_params.append(arg)
             elif channel.limit is not None:
@@ -1027,7 +1035,7 @@ def handle_whois(server: Server, user: User, msg: Message) -> None:
 @command("WHOWAS", 1)
 def handle_whowas(server: Server, user: User, msg: Message) -> None:
     nick = msg.params[0]
-    count = int(msg.param(1)) if msg.param(1).isdigit() and int(msg.param(1)) > 0 else 10
+    count = number(msg.param(1)) or 10
     folded = server.fold(nick)
     found = [e for e in reversed(server.whowas) if server.fold(e.nick) == folded][:count]
     if not found:

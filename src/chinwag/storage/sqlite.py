@@ -1,12 +1,16 @@
 """SQLite storage: WAL, a busy timeout, a schema version and numbered migrations.
 
 Every statement is parameterised. Writes are queued in memory and written in one
-transaction by :meth:`SQLiteStorage.flush`.
+transaction by :meth:`SQLiteStorage.flush`, which may run on another thread than the
+rest: it writes through its own connection while :meth:`SQLiteStorage.recent` reads
+through a second one (WAL lets them overlap), and rows on their way to disk stay
+visible to readers until they are committed.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +41,8 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+# (target, target key, source, command, text, at, msgid)
+Row = tuple[str, str, str, str, str, float, str]
 DB_FILE = "chinwag.sqlite3"
 
 
@@ -53,9 +59,14 @@ class SQLiteStorage:
             self.db.execute("PRAGMA busy_timeout=5000")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.migrate()
+            self.reader = sqlite3.connect(str(path), check_same_thread=False)
+            self.reader.execute("PRAGMA busy_timeout=5000")
         except (OSError, sqlite3.Error) as exc:
             raise LocalError(f"cannot open database {path}: {exc}") from None
-        self.queue: list[tuple[str, str, str, str, str, float, str]] = []
+        # Rows not yet on disk: queued, and being written by a flush (``inflight``).
+        self.queue: list[Row] = []
+        self.inflight: list[Row] = []
+        self.lock = threading.Lock()  # guards the hand-over between queue and inflight
 
     @classmethod
     def in_dir(cls, data_dir: Path, fold: Callable[[str], str] = rfc1459_fold) -> SQLiteStorage:
@@ -87,12 +98,17 @@ class SQLiteStorage:
     def append_message(
         self, target: str, source: str, command: str, text: str, at: float, msgid: str
     ) -> None:
-        self.queue.append((target, self.fold(target), source, command, text, at, msgid))
+        row = (target, self.fold(target), source, command, text, at, msgid)
+        with self.lock:
+            self.queue.append(row)
 
     def flush(self) -> None:
-        if not self.queue:
-            return
-        rows, self.queue = self.queue, []
+        """Write the queued rows in one transaction (safe to call from another thread)."""
+        with self.lock:
+            if not self.queue:
+                return
+            rows, self.queue = self.queue, []
+            self.inflight = rows
         try:
             self.db.execute("BEGIN")
             self.db.executemany(
@@ -104,25 +120,37 @@ class SQLiteStorage:
         except sqlite3.Error:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
-            self.queue[:0] = rows  # keep them for the next try; nothing is lost
+            with self.lock:
+                self.queue[:0] = rows  # keep them for the next try; nothing is lost
             raise
+        finally:
+            with self.lock:
+                self.inflight = []
 
     def recent(self, target: str, limit: int) -> list[StoredMessage]:
         if limit <= 0:
             return []
         key = self.fold(target)
-        cur = self.db.execute(
+        # Snapshot what is not on disk first, then read the disk: a row committed in
+        # between is seen twice (and dropped by msgid below), never missed.
+        with self.lock:
+            pending = [r for r in (*self.inflight, *self.queue) if r[1] == key]
+        cur = self.reader.execute(
             "SELECT target, source, command, text, at, msgid FROM messages"
             " WHERE target_key = ? ORDER BY id DESC LIMIT ?",
             (key, limit),
         )
         rows = [StoredMessage(*r) for r in cur.fetchall()]
         rows.reverse()
-        queued = [StoredMessage(t, s, c, x, a, m) for t, k, s, c, x, a, m in self.queue if k == key]
-        return (rows + queued)[-limit:]
+        seen = {m.msgid for m in rows}
+        rows += [
+            StoredMessage(t, s, c, x, a, m) for t, _, s, c, x, a, m in pending if m not in seen
+        ]
+        return rows[-limit:]
 
     def close(self) -> None:
         try:
             self.flush()
         finally:
+            self.reader.close()
             self.db.close()

@@ -8,6 +8,7 @@ its own through :class:`chinwag.transport.runner.ServerRunner`.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import errno
 import logging
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from chinwag.errors import LocalError
 from chinwag.proto.casemap import folder
 from chinwag.server.config import ServerConfig
 from chinwag.server.core import Server
-from chinwag.storage.base import MemoryStorage, Storage
+from chinwag.storage.base import MemoryStorage, Storage, StoredMessage
 from chinwag.transport.tcp import IRCProtocol
 
 log = logging.getLogger("chinwag.server")
@@ -37,10 +38,43 @@ def open_storage(config: ServerConfig) -> Storage:
     return SQLiteStorage.in_dir(config.data_dir, fold)
 
 
+class BackgroundFlush:
+    """Storage whose ``flush`` runs on a worker thread, so the event loop (and every
+    client) never waits on the disk. At most one flush runs at a time; a failed one is
+    logged and its rows are kept by the storage for the next."""
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+        self.worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="chinwag-storage")
+        self.pending: concurrent.futures.Future[None] | None = None
+
+    def append_message(
+        self, target: str, source: str, command: str, text: str, at: float, msgid: str
+    ) -> None:
+        self.inner.append_message(target, source, command, text, at, msgid)
+
+    def recent(self, target: str, limit: int) -> list[StoredMessage]:
+        return self.inner.recent(target, limit)
+
+    def flush(self) -> None:
+        if self.pending is None or self.pending.done():
+            self.pending = self.worker.submit(self._flush)
+
+    def _flush(self) -> None:
+        try:
+            self.inner.flush()
+        except Exception:
+            log.exception("writing chat history failed; will retry")
+
+    def close(self) -> None:
+        self.worker.shutdown(wait=True)
+        self.inner.close()
+
+
 class ServerApp:
     def __init__(self, config: ServerConfig, storage: Storage | None = None) -> None:
         self.config = config
-        self.storage = storage if storage is not None else open_storage(config)
+        self.storage = BackgroundFlush(storage if storage is not None else open_storage(config))
         self.loop: asyncio.AbstractEventLoop | None = None
         self.core = Server(config, self.storage, on_dirty=self._schedule_flush)
         self.servers: list[asyncio.base_events.Server] = []
