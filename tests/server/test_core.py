@@ -582,3 +582,24 @@ def test_server_accepts_no_storage() -> None:
     server.flush()
     server.tick()
     assert user.registered and b"001" in bytes(link.data)
+
+
+class TestInvalidUtf8:
+    def test_modified_message_is_relayed_and_warned_about(self) -> None:
+        h = Harness()
+        a = h.connect("alice", ["standard-replies"])
+        b = h.connect("bob")
+        h.clear(a, b)
+        h.send(a, b"PRIVMSG #lobby :caf\xe9")
+        (warn,) = h.lines(a)
+        assert warn.command == "WARN" and warn.params[:2] == ("PRIVMSG", "INVALID_UTF8")
+        (relayed,) = h.lines(b)
+        assert relayed.params == ("#lobby", "caf\ufffd")
+
+    def test_no_warning_without_standard_replies(self) -> None:
+        h = Harness()
+        a = h.connect("alice")
+        h.connect("bob")
+        h.clear(a)
+        h.send(a, b"PRIVMSG #lobby :caf\xe9")
+        assert h.lines(a) == []

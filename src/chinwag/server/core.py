@@ -357,9 +357,24 @@ class Server:
         user.last_recv = time.monotonic()
         user.ping_sent = 0.0
         try:
-            msg = parse(line)
+            text = line.decode()
+            mangled = False
+        except UnicodeDecodeError:
+            # UTF8ONLY: nothing that is not UTF-8 is relayed; bad bytes become U+FFFD.
+            text = line.decode("utf-8", "replace")
+            mangled = True
+        try:
+            msg = parse(text)
         except ProtocolError:
-            return  # a line with no command: nothing to answer
+            return  # no command, or a CR/LF inside the line: nothing to answer
+        if mangled and "standard-replies" in user.caps:
+            self.send(
+                user,
+                "WARN",
+                msg.command.upper(),
+                "INVALID_UTF8",
+                "Your message was not correctly encoded as UTF-8 and had to be modified",
+            )
         self.dispatch(user, msg, line)
 
     def dispatch(self, user: User, msg: Message, raw: bytes = b"") -> None:
