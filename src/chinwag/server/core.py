@@ -36,6 +36,7 @@ from chinwag.proto.casemap import folder
 from chinwag.proto.limits import CLIENT_TAG_BYTES, LINE_BYTES, TAG_BYTES
 from chinwag.proto.masks import match_mask
 from chinwag.proto.message import Message, escape_tag_value, parse
+from chinwag.proto.message import serialize_params_trailing as format_line
 from chinwag.server.caps import TAG_MESSAGE, TAG_TIME
 from chinwag.server.config import ServerConfig
 from chinwag.server.events import ServerEvent
@@ -107,15 +108,6 @@ def server_time(now: float | None = None) -> str:
         stamp = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
         _time_cache = (sec, stamp)
     return f"{_time_cache[1]}{frac:03d}Z"
-
-
-def format_line(command: str, params: tuple[str, ...], source: str | None) -> str:
-    """Serialize a server line; the last parameter is always trailing (':')."""
-    parts = [":" + source, command] if source else [command]
-    if params:
-        parts.extend(params[:-1])
-        parts.append(":" + params[-1])
-    return " ".join(parts)
 
 
 class Outgoing:

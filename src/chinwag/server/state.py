@@ -1,8 +1,9 @@
 """Server state: users (one per connection) and channels.
 
-A :class:`User` is the sans-I/O session of one connection: the transport feeds it bytes
-with :meth:`User.receive_data` and writes out whatever the core queued for it when the
-core asks (see :meth:`chinwag.server.core.Server.flush`). Nothing here touches a socket.
+A :class:`User` is the sans-I/O session of one connection: the transport feeds its bytes
+to :meth:`chinwag.server.core.Server.receive` and writes out whatever the core queued for
+it when the core asks (see :meth:`chinwag.server.core.Server.flush`). Nothing here
+touches a socket.
 
 Names are folded once, at the edge, with the server's casemapping; dicts are keyed by the
 folded name and the name is displayed as the user typed it.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -121,10 +121,6 @@ class User:
     def __repr__(self) -> str:
         return f"<User {self.nick} {self.address}>"
 
-    def receive_data(self, data: bytes) -> None:
-        """Feed bytes from the peer. Complete lines are handled at once (or throttled)."""
-        self.server.receive(self, data)
-
 
 class Channel:
     __slots__ = (
@@ -179,7 +175,3 @@ class Channel:
             flags += "l"
             params.append(str(self.limit))
         return ("+" + flags, *params)
-
-
-# A handler: (server, user, message) -> None. Defined here so state and handlers agree.
-Handler = Callable[..., None]
