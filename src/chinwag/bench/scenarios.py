@@ -183,6 +183,26 @@ def _base_result(scenario: str, target: Target) -> Result:
     }
 
 
+def _record_deliveries(
+    result: Result, state: _Fanout, conns: Sequence[Conn], seconds: float
+) -> tuple[int, float]:
+    """The delivery counts of a channel scenario (fanout, paced); returns (delivered, elapsed)."""
+    expected = sum(c.expected for c in conns)
+    delivered = state.delivered()
+    elapsed = max(seconds, 1e-9)
+    result.update(
+        deliveries=delivered,
+        expected=expected,
+        lost=expected - delivered,
+        duplicates=state.extra(),
+        lost_connections=state.lost_connections,
+        lost_reasons=dict(state.lost_reasons),
+        seconds=round(elapsed, 4),
+        deliveries_per_s=round(delivered / elapsed, 1),
+    )
+    return delivered, elapsed
+
+
 def _channel(target: Target) -> str:
     return f"#bench{target.run_id}"
 
@@ -332,20 +352,8 @@ async def fanout(
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
 
-    expected = sum(c.expected for c in conns)
-    delivered = state.delivered()
-    elapsed = max(t_end - t0, 1e-9)
-    result.update(
-        deliveries=delivered,
-        expected=expected,
-        lost=expected - delivered,
-        duplicates=state.extra(),
-        lost_connections=state.lost_connections,
-        lost_reasons=dict(state.lost_reasons),
-        seconds=round(elapsed, 4),
-        deliveries_per_s=round(delivered / elapsed, 1),
-        messages_per_s=round(delivered / elapsed / max(1, clients - 1), 1),
-    )
+    delivered, elapsed = _record_deliveries(result, state, conns, t_end - t0)
+    result.update(messages_per_s=round(delivered / elapsed / max(1, clients - 1), 1))
     result.update(latency_summary(state.latencies(), "latency"))
     result.update(meter.report(elapsed))
     result["ok"] = result["error"] is None and result["lost"] == 0 and state.lost_connections == 0
@@ -410,21 +418,8 @@ async def paced(
     t_end = state.last_delivery if state.finished.is_set() else time.monotonic()
     meter.stop()
 
-    expected = sum(c.expected for c in conns)
-    delivered = state.delivered()
-    elapsed = max(t_end - t0, 1e-9)
-    result.update(
-        sent=k,
-        achieved_rate=round(k / max(send_seconds, 1e-9), 1),
-        deliveries=delivered,
-        expected=expected,
-        lost=expected - delivered,
-        duplicates=state.extra(),
-        lost_connections=state.lost_connections,
-        lost_reasons=dict(state.lost_reasons),
-        seconds=round(elapsed, 4),
-        deliveries_per_s=round(delivered / elapsed, 1),
-    )
+    result.update(sent=k, achieved_rate=round(k / max(send_seconds, 1e-9), 1))
+    _, elapsed = _record_deliveries(result, state, conns, t_end - t0)
     result.update(latency_summary(state.latencies(), "latency"))
     result.update(meter.report(elapsed))
     result["ok"] = (
