@@ -34,8 +34,8 @@ from chinwag.errors import ProtocolError
 from chinwag.proto import numerics as N
 from chinwag.proto.casemap import folder
 from chinwag.proto.limits import CLIENT_TAG_BYTES, LINE_BYTES, TAG_BYTES
-from chinwag.proto.masks import match_mask
-from chinwag.proto.message import Message, escape_tag_value, parse
+from chinwag.proto.masks import match_mask, normalize_mask
+from chinwag.proto.message import Message, parse, serialize_tags
 from chinwag.proto.message import serialize_params_trailing as format_line
 from chinwag.server.caps import TAG_MESSAGE, TAG_TIME
 from chinwag.server.config import ServerConfig
@@ -153,11 +153,7 @@ class Outgoing:
 
 
 def _tag_prefix(tags: dict[str, str]) -> str:
-    return (
-        "@"
-        + ";".join(f"{k}={escape_tag_value(v)}" if v else k for k in tags for v in (tags[k],))
-        + " "
-    )
+    return "@" + serialize_tags(tags) + " "
 
 
 class Server:
@@ -199,6 +195,10 @@ class Server:
         self.fanout: Fanout = LocalFanout(self)
         self.lobby_key = self.fold(config.lobby) if config.lobby else None
         self.isupport = self._isupport_tokens()
+        # The command table imports this module, so it is bound here, once, not per line.
+        from chinwag.server.handlers import dispatch
+
+        self._dispatch = dispatch
 
     # -- events ---------------------------------------------------------------------
 
@@ -370,15 +370,13 @@ class Server:
         self.dispatch(user, msg, line)
 
     def dispatch(self, user: User, msg: Message, raw: bytes = b"") -> None:
-        from chinwag.server.handlers import dispatch
-
         label = msg.tags.get("label") if msg.tags and "labeled-response" in user.caps else None
         if label is not None:
             user.capture = []
             user.label = label
             self.capturing = user
         try:
-            dispatch(self, user, msg)
+            self._dispatch(self, user, msg)
         except Exception:
             log.exception(
                 "handler for %s failed on line %r from %s", msg.command, raw[:600], user.address
@@ -788,8 +786,6 @@ class Server:
     def add_ban(
         self, mask: str, reason: str, duration: float | None = None, by: str = "admin"
     ) -> list[str]:
-        from chinwag.proto.masks import normalize_mask
-
         full = normalize_mask(mask)
         now = time.time()
         self.server_bans[self.fold(full)] = BanInfo(
@@ -805,8 +801,6 @@ class Server:
         return removed
 
     def remove_ban(self, mask: str) -> bool:
-        from chinwag.proto.masks import normalize_mask
-
         key = self.fold(normalize_mask(mask))
         ban = self.server_bans.pop(key, None)
         if ban is None:
