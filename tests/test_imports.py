@@ -8,11 +8,13 @@ selectors or ssl loaded. A failure names the import chain that pulled one in.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +111,105 @@ def test_the_check_itself_notices_io() -> None:
     assert "asyncio" in report["loaded"]  # type: ignore[operator]
     assert "socket" in report["loaded"]  # type: ignore[operator]
     assert report["culprits"]
+
+
+# -- no import cycles in chinwag.server -------------------------------------------------
+#
+# The arrows point one way: state, fan-out and the outgoing messages sit below the core,
+# the command families below nothing but state (``Server`` is only a type for them), and
+# only ``chinwag.server.build`` knows both the core and the commands.
+
+LOADED = r"""
+import importlib, json, sys
+for module in sys.argv[1:]:
+    importlib.import_module(module)
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("chinwag"))))
+"""
+
+
+def loaded_by(*modules: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED, *modules],
+        capture_output=True,
+        text=True,
+        timeout=6 * TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    ("module", "must_not_load"),
+    [
+        ("chinwag.server.state", ("chinwag.server.core", "chinwag.server.commands")),
+        ("chinwag.server.fanout", ("chinwag.server.core", "chinwag.server.commands")),
+        ("chinwag.server.outgoing", ("chinwag.server.core", "chinwag.server.commands")),
+        ("chinwag.server.core", ("chinwag.server.commands", "chinwag.server.build")),
+        ("chinwag.server.commands", ("chinwag.server.core", "chinwag.server.build")),
+    ],
+)
+def test_lower_floors_do_not_load_higher_ones(module: str, must_not_load: tuple[str]) -> None:
+    loaded = loaded_by(module)
+    assert module in loaded
+    assert not loaded & set(must_not_load), f"{module} loads {loaded & set(must_not_load)}"
+
+
+def runtime_imports(path: Path, module: str) -> set[str]:
+    """The chinwag modules ``module`` imports when it runs (not under TYPE_CHECKING)."""
+    tree = ast.parse(path.read_text())
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            node.body = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)
+    return {name for name in found if name.startswith("chinwag")}
+
+
+def test_the_server_package_has_no_import_cycle() -> None:
+    names = [m for m in core_modules() if m.startswith("chinwag.server")]
+    graph: dict[str, set[str]] = {}
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None
+        graph[name] = runtime_imports(Path(spec.origin), name) & set(names) - {name}
+    # Parent packages are imported first by Python; that edge is not a cycle.
+    for name, edges in graph.items():
+        edges -= {p for p in names if name.startswith(p + ".")}
+    assert graph["chinwag.server.build"] >= {"chinwag.server.core", "chinwag.server.commands"}
+    done: set[str] = set()
+
+    def visit(node: str, path: tuple[str, ...]) -> None:
+        assert node not in path, "import cycle: " + " -> ".join((*path, node))
+        if node in done:
+            return
+        for nxt in sorted(graph[node]):
+            visit(nxt, (*path, node))
+        done.add(node)
+
+    for name in sorted(graph):
+        visit(name, ())
+
+
+def test_the_cycle_check_sees_a_cycle(tmp_path: Path) -> None:
+    # Guard: the import reader finds runtime imports and skips TYPE_CHECKING ones.
+    source = tmp_path / "m.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from chinwag.server import state\n"
+        "from . import outgoing\n"
+        "if TYPE_CHECKING:\n    from chinwag.server.core import Server\n"
+    )
+    found = runtime_imports(source, "chinwag.server.m")
+    assert {"chinwag.server.state", "chinwag.server.outgoing"} <= found
+    assert "chinwag.server.core" not in found

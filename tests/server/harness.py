@@ -13,8 +13,8 @@ from typing import Any
 from chinwag.proto.casemap import folder
 from chinwag.proto.limits import Limits
 from chinwag.proto.message import Message, parse
+from chinwag.server.build import build_server
 from chinwag.server.config import ServerConfig
-from chinwag.server.core import Server
 from chinwag.server.state import User
 from chinwag.storage.base import MemoryStorage
 
@@ -57,7 +57,7 @@ class Harness:
     def __init__(self, config: ServerConfig | None = None, **changes: Any) -> None:
         self.config = config if config is not None else make_config(**changes)
         self.storage = MemoryStorage(fold=folder(self.config.casemapping))
-        self.server = Server(self.config, self.storage)
+        self.server = build_server(self.config, self.storage)
         self.links: dict[User, FakeLink] = {}
         self.next_port = 40000
 
@@ -141,3 +141,21 @@ def numerics(messages: list[Message]) -> list[str]:
 
 def only(messages: list[Message], command: str) -> list[Message]:
     return [m for m in messages if m.command == command]
+
+
+def channel_pair(h: Harness, channel: str = "#x") -> tuple[User, User]:
+    """alice creates ``channel`` (and is op), bob joins it; lines are cleared."""
+    a = h.connect("alice")
+    b = h.connect("bob")
+    h.send(a, "JOIN " + channel)
+    h.send(b, "JOIN " + channel)
+    h.clear(a, b)
+    return a, b
+
+
+def user_pair(h: Harness) -> tuple[User, User]:
+    """alice and bob, registered, with their lines cleared."""
+    a = h.connect("alice", realname="Alice L")
+    b = h.connect("bob", realname="Bob B")
+    h.clear(a, b)
+    return a, b

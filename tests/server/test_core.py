@@ -16,8 +16,9 @@ import pytest
 from chinwag.proto.limits import LINE_BYTES, TAG_BYTES
 from chinwag.proto.message import Message
 from chinwag.server import core
-from chinwag.server.core import Outgoing, Server, format_line, server_time
+from chinwag.server.build import build_server
 from chinwag.server.events import ServerEvent
+from chinwag.server.outgoing import Outgoing, format_line, server_time
 from tests.server.harness import FakeLink, Harness, numerics, only
 
 S = "chinwag.local"
@@ -574,7 +575,7 @@ class TestAdminInterface:
 
 
 def test_server_accepts_no_storage() -> None:
-    server = Server(Harness().config, None)
+    server = build_server(Harness().config, None)
     link = FakeLink()
     user = server.connect(link, "127.0.0.1", 1)
     assert user is not None

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chinwag.proto.message import Message
-from chinwag.server.core import Outgoing
 from chinwag.server.fanout import LocalFanout
+from chinwag.server.outgoing import Outgoing
 from chinwag.server.state import Channel, User
 from tests.server.harness import Harness
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chinwag.server.handlers import COMMANDS
+from chinwag.server.commands import COMMANDS
 from tests.server.harness import Harness
 
 VERBS = sorted(COMMANDS)

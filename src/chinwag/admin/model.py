@@ -33,7 +33,9 @@ from chinwag.server.events import ServerEvent
 
 if TYPE_CHECKING:
     from chinwag.server.config import ServerConfig
-    from chinwag.server.core import BanInfo, Server, Stats, UserInfo
+    from chinwag.server.control import Stats, UserInfo
+    from chinwag.server.core import Server
+    from chinwag.server.state import BanInfo
 
 # Log lines kept in memory (and shown); older ones fall off the top.
 LOG_SIZE = 5000

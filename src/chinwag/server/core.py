@@ -5,7 +5,8 @@ Theory of operation
 A transport accepts a connection and calls :meth:`Server.connect` with a :class:`Link`
 (write/close/buffered). Bytes from the peer go to :meth:`Server.receive`, which splits
 lines, enforces the input limits and flood control, parses, and dispatches through the
-one command table in :mod:`chinwag.server.handlers`.
+one command table, which it is handed (``dispatch=``; :func:`chinwag.server.build.build_server`
+wires in :func:`chinwag.server.commands.dispatch`). The core never imports the commands.
 
 Handlers never write to sockets: they queue bytes on users (``User.out``). The first
 queued line of a turn marks the user dirty and calls ``on_dirty`` once, and the transport
@@ -26,68 +27,33 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from chinwag.errors import ProtocolError
 from chinwag.proto import numerics as N
 from chinwag.proto.casemap import folder
 from chinwag.proto.limits import CLIENT_TAG_BYTES, LINE_BYTES, TAG_BYTES
-from chinwag.proto.masks import match_mask, normalize_mask
-from chinwag.proto.message import Message, parse, serialize_tags
-from chinwag.proto.message import serialize_params_trailing as format_line
-from chinwag.server.caps import TAG_MESSAGE, TAG_TIME
+from chinwag.proto.masks import match_mask
+from chinwag.proto.message import Message, parse
+from chinwag.server.caps import TAG_TIME
 from chinwag.server.config import ServerConfig
+from chinwag.server.control import AdminControl
 from chinwag.server.events import ServerEvent
 from chinwag.server.fanout import Fanout, LocalFanout
-from chinwag.server.state import Channel, Link, User
+from chinwag.server.isupport import isupport_tokens
+from chinwag.server.outgoing import Outgoing, format_line, server_time, tag_prefix
+from chinwag.server.state import BanInfo, Channel, Link, User, WhowasEntry
 
 if TYPE_CHECKING:
     from chinwag.storage.base import Storage
 
 log = logging.getLogger("chinwag.server")
 
+# How the core hands a parsed line to the command table: (server, user, message).
+Dispatcher = Callable[["Server", User, Message], None]
+
 # Events that IRC operators also see as server notices.
 SNOTICE_KINDS = frozenset({"connect", "register", "quit", "kill", "ban", "oper", "error"})
-
-
-@dataclass(frozen=True, slots=True)
-class UserInfo:
-    nick: str
-    username: str
-    host: str
-    address: str
-    connected_at: float
-    idle: float
-    channels: tuple[str, ...]
-    away: str | None
-    oper: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    users: int
-    channels: int
-    messages: int
-    connections: int
-
-
-@dataclass(frozen=True, slots=True)
-class BanInfo:
-    mask: str
-    reason: str
-    set_at: float
-    expires_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class WhowasEntry:
-    nick: str
-    username: str
-    host: str
-    realname: str
-    at: float
 
 
 def _is_closed(user: User) -> bool:
@@ -95,68 +61,7 @@ def _is_closed(user: User) -> bool:
     return user.closed
 
 
-_time_cache: tuple[int, str] = (-1, "")  # (whole second, "YYYY-MM-DDTHH:MM:SS.")
-
-
-def server_time(now: float | None = None) -> str:
-    """IRCv3 server-time value, e.g. 2026-11-21T15:50:53.123Z (date part cached per second)."""
-    global _time_cache
-    t = time.time() if now is None else now
-    ms = int(t * 1000)
-    sec, frac = divmod(ms, 1000)
-    if _time_cache[0] != sec:
-        stamp = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        _time_cache = (sec, stamp)
-    return f"{_time_cache[1]}{frac:03d}Z"
-
-
-class Outgoing:
-    """One message for many recipients, serialized once per tag mask."""
-
-    __slots__ = ("body", "cache", "command", "msg_tags", "params", "source", "time_tag")
-
-    def __init__(
-        self,
-        command: str,
-        params: tuple[str, ...],
-        source: str | None,
-        msg_tags: dict[str, str] | None = None,
-        at: float | None = None,
-    ) -> None:
-        self.command = command
-        self.params = params
-        self.source = source
-        self.body = format_line(command, params, source)
-        self.time_tag = server_time(at)
-        # Tags only message-tags recipients see: msgid and relayed client-only tags.
-        self.msg_tags = msg_tags
-        self.cache: dict[int, bytes] = {}
-
-    def tags_for(self, mask: int) -> dict[str, str]:
-        tags: dict[str, str] = {}
-        if mask & TAG_TIME:
-            tags["time"] = self.time_tag
-        if mask & TAG_MESSAGE and self.msg_tags:
-            tags.update(self.msg_tags)
-        return tags
-
-    def line_for(self, mask: int) -> bytes:
-        data = self.cache.get(mask)
-        if data is None:
-            tags = self.tags_for(mask)
-            if tags:
-                data = (_tag_prefix(tags) + self.body + "\r\n").encode()
-            else:
-                data = (self.body + "\r\n").encode()
-            self.cache[mask] = data
-        return data
-
-
-def _tag_prefix(tags: dict[str, str]) -> str:
-    return "@" + serialize_tags(tags) + " "
-
-
-class Server:
+class Server(AdminControl):
     """All users and channels of one server, and the command dispatch."""
 
     def __init__(
@@ -164,6 +69,8 @@ class Server:
         config: ServerConfig,
         storage: Storage | None = None,
         on_dirty: Callable[[], None] | None = None,
+        *,
+        dispatch: Dispatcher,
     ) -> None:
         self.config = config
         self.limits = config.limits
@@ -194,10 +101,9 @@ class Server:
         self.invisible = 0  # registered users with user mode +i (kept for LUSERS)
         self.fanout: Fanout = LocalFanout(self)
         self.lobby_key = self.fold(config.lobby) if config.lobby else None
-        self.isupport = self._isupport_tokens()
-        # The command table imports this module, so it is bound here, once, not per line.
-        from chinwag.server.handlers import dispatch
-
+        self.isupport = isupport_tokens(config)
+        # The command table is handed in (see chinwag.server.build): the core never
+        # imports the commands, so the arrows point one way.
         self._dispatch = dispatch
 
     # -- events ---------------------------------------------------------------------
@@ -247,7 +153,7 @@ class Server:
             )
             return None
         self.per_ip[ip] = count + 1
-        user = User(self, link, ip, port, self.next_id)
+        user = User(self.config, link, ip, port, self.next_id)
         self.next_id += 1
         self.connections.add(user)
         self.emit("connect", f"connection from {user.address}", address=user.address)
@@ -451,7 +357,7 @@ class Server:
             tags = {"time": server_time(), **tags}
         line = format_line(command, params, source)
         if tags:
-            line = _tag_prefix(tags) + line
+            line = tag_prefix(tags) + line
         self._push(user, (line + "\r\n").encode())
 
     def send(
@@ -535,7 +441,6 @@ class Server:
         else:
             self._push(user, out.line_for(user.tagmask))
 
-    @staticmethod
     @staticmethod
     def _outgoing_capture(
         user: User, out: Outgoing
@@ -721,98 +626,3 @@ class Server:
             self.storage.append_message(
                 channel.name, user.source, command, text, time.time(), msgid
             )
-
-    def _isupport_tokens(self) -> list[str]:
-        lim = self.limits
-        return [
-            f"AWAYLEN={lim.awaylen}",
-            f"CASEMAPPING={self.config.casemapping}",
-            f"CHANLIMIT=#:{lim.chanlimit}",
-            "CHANMODES=b,k,l,imnt",
-            f"CHANNELLEN={lim.channellen}",
-            "CHANTYPES=#",
-            "ELIST=U",
-            "HOSTLEN=64",
-            f"KICKLEN={lim.kicklen}",
-            f"MAXLIST=b:{lim.maxbans}",
-            f"MAXTARGETS={lim.max_targets}",
-            f"MODES={lim.modes}",
-            f"MONITOR={lim.monitor}",
-            f"NETWORK={self.config.network}",
-            f"NICKLEN={lim.nicklen}",
-            "PREFIX=(ov)@+",
-            "STATUSMSG=@+",
-            f"TARGMAX=PRIVMSG:{lim.max_targets},NOTICE:{lim.max_targets},TAGMSG:{lim.max_targets},"
-            f"JOIN:{lim.max_targets},PART:{lim.max_targets},KICK:1,WHOIS:1,NAMES:1,"
-            f"MONITOR:{lim.monitor},ISON:,USERHOST:5",
-            f"TOPICLEN={lim.topiclen}",
-            "USERLEN=16",
-            "UTF8ONLY",
-            "WHOX",
-        ]
-
-    # -- the admin interface (called on the server's thread) ------------------------------
-
-    def users(self) -> list[UserInfo]:
-        now = time.time()
-        return [
-            UserInfo(
-                u.nick,
-                u.username,
-                u.host,
-                u.address,
-                u.connected_at,
-                max(0.0, now - u.last_active),
-                tuple(c.name for c in u.channels.values()),
-                u.away,
-                u.oper,
-            )
-            for u in sorted(self.by_nick.values(), key=lambda u: u.folded)
-        ]
-
-    def stats(self) -> Stats:
-        return Stats(len(self.by_nick), len(self.channels), self.messages, len(self.connections))
-
-    def kill(self, nick: str, reason: str, by: str = "admin") -> bool:
-        user = self.find_user(nick)
-        if user is None:
-            return False
-        self.emit(
-            "kill", f"{nick} was removed by {by}: {reason}", nick=user.nick, address=user.address
-        )
-        self.quit(user, f"Killed ({by} ({reason}))")
-        return True
-
-    def add_ban(
-        self, mask: str, reason: str, duration: float | None = None, by: str = "admin"
-    ) -> list[str]:
-        full = normalize_mask(mask)
-        now = time.time()
-        self.server_bans[self.fold(full)] = BanInfo(
-            full, reason, now, None if duration is None else now + duration
-        )
-        when = "permanently" if duration is None else f"for {int(duration)}s"
-        self.emit("ban", f"{by} banned {full} {when}: {reason}")
-        removed = []
-        for user in list(self.by_nick.values()):
-            if match_mask(full, user.source, self.fold):
-                removed.append(user.nick)
-                self.quit(user, f"Banned: {reason}")
-        return removed
-
-    def remove_ban(self, mask: str) -> bool:
-        key = self.fold(normalize_mask(mask))
-        ban = self.server_bans.pop(key, None)
-        if ban is None:
-            return False
-        self.emit("ban", f"ban on {ban.mask} lifted")
-        return True
-
-    def bans(self) -> list[BanInfo]:
-        return sorted(self.server_bans.values(), key=lambda b: b.set_at)
-
-    def notice_all(self, text: str) -> None:
-        out = Outgoing("NOTICE", ("*", text), self.config.server_name)
-        for user in list(self.by_nick.values()):
-            self.deliver_to(user, out)
-        self.emit("notice", f"server notice to everyone: {text}")

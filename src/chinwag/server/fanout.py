@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from chinwag.server.core import Outgoing, Server
+    from chinwag.server.outgoing import Outgoing
     from chinwag.server.state import Channel, User
+
+
+class Deliverer(Protocol):
+    """What the local fan-out needs of the core (the core is one; this module never
+    imports it)."""
+
+    def deliver(self, users: Iterable[User], out: Outgoing, skip: User | None = None) -> None: ...
 
 
 class Fanout(Protocol):
@@ -28,7 +35,7 @@ class Fanout(Protocol):
 class LocalFanout:
     """Everyone is on this server: deliver straight from memory."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Deliverer) -> None:
         self.server = server
 
     def channel_message(

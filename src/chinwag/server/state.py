@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from chinwag.server.core import Server
+from chinwag.server.config import ServerConfig
 
 
 class Link(Protocol):
@@ -65,7 +65,6 @@ class User:
         "realname",
         "register_by",
         "registered",
-        "server",
         "skip_to_newline",
         "tagmask",
         "tokens",
@@ -73,9 +72,8 @@ class User:
         "username",
     )
 
-    def __init__(self, server: Server, link: Link, ip: str, port: int, uid: int) -> None:
+    def __init__(self, config: ServerConfig, link: Link, ip: str, port: int, uid: int) -> None:
         now = time.time()
-        self.server = server
         self.link = link
         self.id = uid
         self.ip = ip
@@ -87,7 +85,7 @@ class User:
         self.username = ""
         self.realname = ""
         self.registered = False
-        self.pass_ok = server.config.password is None
+        self.pass_ok = config.password is None
         self.caps: set[str] = set()
         self.cap_negotiating = False
         self.cap_version = 0
@@ -101,14 +99,14 @@ class User:
         self.last_active = now
         self.last_recv = time.monotonic()
         # Monotonic deadline for finishing registration.
-        self.register_by = self.last_recv + server.config.limits.registration_timeout
+        self.register_by = self.last_recv + config.limits.registration_timeout
         self.ping_sent = 0.0
         self.out: list[bytes] = []
         self.inbuf = b""
         self.skip_to_newline = False
         self.pending: deque[bytes] | None = None
         self.pending_bytes = 0
-        self.tokens = float(server.config.limits.flood_burst)
+        self.tokens = float(config.limits.flood_burst)
         self.tokens_at = time.monotonic()
         self.closed = False
         self.capture: list[tuple[str, tuple[str, ...], str | None, dict[str, str]]] | None = None
@@ -175,3 +173,20 @@ class Channel:
             flags += "l"
             params.append(str(self.limit))
         return ("+" + flags, *params)
+
+
+@dataclass(frozen=True, slots=True)
+class WhowasEntry:
+    nick: str
+    username: str
+    host: str
+    realname: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BanInfo:
+    mask: str
+    reason: str
+    set_at: float
+    expires_at: float | None

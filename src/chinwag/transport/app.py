@@ -16,8 +16,8 @@ from typing import Any
 
 from chinwag.errors import LocalError
 from chinwag.proto.casemap import folder
+from chinwag.server.build import build_server
 from chinwag.server.config import ServerConfig
-from chinwag.server.core import Server
 from chinwag.storage.base import MemoryStorage, Storage, StoredMessage
 from chinwag.transport.tcp import IRCProtocol
 
@@ -76,7 +76,7 @@ class ServerApp:
         self.config = config
         self.storage = BackgroundFlush(storage if storage is not None else open_storage(config))
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.core = Server(config, self.storage, on_dirty=self._schedule_flush)
+        self.core = build_server(config, self.storage, on_dirty=self._schedule_flush)
         self.servers: list[asyncio.base_events.Server] = []
         self.live: set[IRCProtocol] = set()
         self.bound: list[tuple[str, int]] = []

@@ -1,5 +1,6 @@
-"""The command table in chinwag.server.handlers: the checks every verb shares (451, 461,
-481, 421), case-insensitive verbs, and what happens when a handler raises."""
+"""The command table (chinwag.server.commands.table): the checks every verb shares (451,
+461, 481, 421), case-insensitive verbs, what happens when a handler raises, and how the
+families fill the one registry."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import logging
 
 import pytest
 
+from chinwag.errors import LocalError
 from chinwag.proto.message import Message
-from chinwag.server import handlers
+from chinwag.server import commands
+from chinwag.server.commands import COMMANDS, FAMILIES, Command, command
 from chinwag.server.core import Server
-from chinwag.server.handlers import COMMANDS, Command
 from chinwag.server.state import User
 from tests.server.harness import Harness, numerics
 
@@ -25,11 +27,28 @@ def test_every_verb_has_a_handler_with_a_syntax_comment() -> None:
     import inspect
 
     for verb, entry in COMMANDS.items():
-        source = inspect.getsource(handlers)
+        source = inspect.getsource(inspect.getmodule(entry.handler))  # type: ignore[arg-type]
         at = source.index(f'@command("{verb}"')
         comment_line = source[:at].rstrip("\n").rsplit("\n", 1)[-1]
         assert comment_line.startswith("# " + verb), verb
         assert callable(entry.handler)
+
+
+def test_every_family_module_is_listed_and_registers_verbs() -> None:
+    import pkgutil
+
+    modules = {m.name for m in pkgutil.iter_modules(commands.__path__)} - {"table"}
+    assert modules == {f.__name__.rsplit(".", 1)[-1] for f in FAMILIES}
+    homes = {entry.handler.__module__ for entry in COMMANDS.values()}
+    assert {f.__name__ for f in FAMILIES} <= homes
+
+
+def test_a_verb_is_registered_once() -> None:
+    with pytest.raises(LocalError, match="PRIVMSG is registered twice"):
+        command("PRIVMSG")(lambda server, user, msg: None)
+    with pytest.raises(LocalError, match="upper case"):
+        command("privmsg")
+    assert COMMANDS["PRIVMSG"].handler.__module__.endswith(".messaging")
 
 
 def test_the_table_has_the_verbs_a_client_expects() -> None:

@@ -1,5 +1,5 @@
-"""Queries (WHO, WHOX, WHOIS, WHOWAS, USERHOST, ISON, MONITOR, LUSERS, MOTD, VERSION,
-TIME, PING) and operators (OPER, KILL, WALLOPS), with no sockets."""
+"""Queries (chinwag.server.commands.queries): WHO, WHOX, WHOIS, WHOWAS, USERHOST, ISON,
+LUSERS, MOTD, VERSION, TIME, PING, with no sockets."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from chinwag.proto.message import Message
 from chinwag.server.config import OperBlock
 from chinwag.server.state import User
 from tests.server.harness import Harness, numerics, only
+from tests.server.harness import user_pair as pair
 
 S = "chinwag.local"
 
@@ -27,13 +28,6 @@ def make_oper(h: Harness, user: User) -> None:
     h.send(user, "OPER admin hunter2")
     assert user.oper
     h.clear(*h.links)
-
-
-def pair(h: Harness) -> tuple[User, User]:
-    a = h.connect("alice", realname="Alice L")
-    b = h.connect("bob", realname="Bob B")
-    h.clear(a, b)
-    return a, b
 
 
 class TestWho:
@@ -183,72 +177,6 @@ class TestUserhostIson:
         assert h.lines(b) == [Message.of("303", "bob", "", source=S)]
 
 
-class TestMonitor:
-    def test_add_reports_state(self, h: Harness) -> None:
-        _a, b = pair(h)
-        h.send(b, "MONITOR + alice,carol")
-        assert h.lines(b) == [
-            Message.of("730", "bob", "alice!~alice@127.0.0.1", source=S),
-            Message.of("731", "bob", "carol", source=S),
-        ]
-
-    def test_connect_and_quit_are_reported(self, h: Harness) -> None:
-        _a, b = pair(h)
-        h.send(b, "MONITOR + carol")
-        h.clear(b)
-        c = h.connect("carol")
-        got = h.lines(b)
-        assert got[0] == Message.of("730", "bob", "carol!~carol@127.0.0.1", source=S)
-        h.send(c, "QUIT")
-        assert h.lines(b)[-1] == Message.of("731", "bob", "carol", source=S)
-
-    def test_nick_change_is_reported(self, h: Harness) -> None:
-        a, b = pair(h)
-        h.send(b, "MONITOR + alice,alicia")
-        h.clear(b)
-        h.send(a, "NICK alicia")
-        got = [m for m in h.lines(b) if m.command.isdigit()]
-        assert got == [
-            Message.of("731", "bob", "alice", source=S),
-            Message.of("730", "bob", "alicia!~alice@127.0.0.1", source=S),
-        ]
-
-    def test_list_remove_clear_status(self, h: Harness) -> None:
-        _a, b = pair(h)
-        h.send(b, "MONITOR + alice,carol,dave")
-        h.clear(b)
-        h.send(b, "MONITOR L")
-        assert h.lines(b) == [
-            Message.of("732", "bob", "alice,carol,dave", source=S),
-            Message.of("733", "bob", "End of MONITOR list", source=S),
-        ]
-        h.send(b, "MONITOR - carol", "MONITOR S")
-        assert h.lines(b) == [
-            Message.of("730", "bob", "alice!~alice@127.0.0.1", source=S),
-            Message.of("731", "bob", "dave", source=S),
-        ]
-        h.send(b, "MONITOR C", "MONITOR L")
-        assert h.lines(b) == [Message.of("733", "bob", "End of MONITOR list", source=S)]
-        assert h.server.monitors == {}
-        h.connect("dave")
-        assert numerics(h.lines(b)) == []
-
-    def test_list_full(self) -> None:
-        h = Harness(limits={"monitor": 2})
-        a = h.connect("alice")
-        h.send(a, "MONITOR + x,y,z,w")
-        got = h.lines(a)
-        assert got[0] == Message.of("734", "alice", "2", "z,w", "Monitor list is full.", source=S)
-        assert len(a.monitor) == 2
-
-    def test_quitting_watcher_is_forgotten(self, h: Harness) -> None:
-        _a, b = pair(h)
-        h.send(b, "MONITOR + carol")
-        h.send(b, "QUIT")
-        assert h.server.monitors == {}
-        h.connect("carol")  # must not try to tell bob
-
-
 class TestServerQueries:
     def test_lusers(self, h: Harness) -> None:
         a, _b = pair(h)
@@ -326,102 +254,3 @@ class TestServerQueries:
         a, _b = pair(h)
         h.send(a, "PING")
         assert numerics(h.lines(a)) == ["461"]
-
-
-@pytest.fixture
-def oh() -> Harness:
-    blocks = (
-        OperBlock("admin", HASHER.hash("hunter2")),
-        OperBlock("local", HASHER.hash("pw"), hostmask="*!*@10.*"),
-    )
-    return Harness(opers=blocks)
-
-
-class TestOper:
-    def test_oper_success(self, oh: Harness) -> None:
-        a = oh.connect("alice")
-        oh.send(a, "OPER admin hunter2")
-        assert oh.lines(a)[:2] == [
-            Message.of("381", "alice", "You are now an IRC operator", source=S),
-            Message.of("MODE", "alice", "+o", source=a.source),
-        ]
-        assert a.oper and "o" in a.modes
-        oh.send(a, "MODE alice -o")
-        assert oh.lines(a) == [Message.of("MODE", "alice", "-o", source=a.source)]
-        assert not a.oper
-
-    @pytest.mark.parametrize(
-        ("line", "code"),
-        [
-            ("OPER admin wrong", "464"),
-            ("OPER nobody hunter2", "491"),
-            ("OPER local pw", "491"),  # host does not match
-            ("OPER admin", "461"),
-        ],
-    )
-    def test_oper_failure(self, oh: Harness, line: str, code: str) -> None:
-        a = oh.connect("alice")
-        oh.send(a, line)
-        assert numerics(oh.lines(a)) == [code]
-        assert not a.oper
-
-    def test_oper_by_hostmask(self, oh: Harness) -> None:
-        a = oh.connect("alice", ip="10.1.2.3")
-        oh.send(a, "OPER local pw")
-        assert numerics(oh.lines(a)) == ["381"]
-
-    def test_kill_needs_oper(self, oh: Harness) -> None:
-        a = oh.connect("alice")
-        b = oh.connect("bob")
-        oh.clear(a)
-        oh.send(a, "KILL bob :go")
-        assert oh.lines(a) == [
-            Message.of("481", "alice", "Permission Denied- You're not an IRC operator", source=S)
-        ]
-        assert b.registered and not b.closed
-
-    def test_kill(self, oh: Harness) -> None:
-        a = oh.connect("alice")
-        b = oh.connect("bob")
-        c = oh.connect("carol")
-        oh.send(a, "OPER admin hunter2")
-        oh.clear(a, b, c)
-        oh.send(a, "KILL bob :spamming")
-        reason = "Killed (alice (spamming))"
-        assert oh.lines(b) == [Message.of("ERROR", f"Closing Link: 127.0.0.1 ({reason})")]
-        assert oh.link(b).closed
-        assert oh.lines(c) == [Message.of("QUIT", reason, source=b.source)]
-        assert oh.server.find_user("bob") is None
-        oh.send(a, "KILL nobody :x")
-        assert numerics(oh.lines(a)) == ["401"]
-
-    def test_operators_get_server_notices(self, oh: Harness) -> None:
-        a = oh.connect("alice")
-        b = oh.connect("bob")
-        oh.send(a, "OPER admin hunter2")
-        oh.clear(a, b)
-        c = oh.connect("carol")
-        oh.send(c, "QUIT :bye")
-        notices = [m.params[1] for m in oh.lines(a) if m.command == "NOTICE"]
-        assert any("connection from" in n for n in notices)
-        assert any(n.startswith("*** Notice -- carol") and "registered" in n for n in notices)
-        assert any(n.startswith("*** Notice -- carol") and "quit" in n for n in notices)
-        assert [m for m in oh.lines(b) if m.command == "NOTICE"] == []
-        # A failed OPER attempt is reported too.
-        oh.send(b, "OPER admin wrong")
-        assert any("failed OPER" in m.params[1] for m in oh.lines(a) if m.command == "NOTICE")
-        # -o ends them.
-        oh.send(a, "MODE alice -o")
-        oh.clear(a)
-        oh.connect("dave")
-        assert [m for m in oh.lines(a) if m.command == "NOTICE"] == []
-
-    def test_wallops(self, oh: Harness) -> None:
-        a = oh.connect("alice")
-        b = oh.connect("bob")
-        oh.send(a, "OPER admin hunter2")
-        oh.clear(a, b)
-        oh.send(a, "WALLOPS :maintenance at six")
-        expected = [Message.of("NOTICE", "*", "[alice] maintenance at six", source=S)]
-        assert oh.lines(b) == expected
-        assert oh.lines(a) == expected

@@ -1,0 +1,147 @@
+"""Messages: PRIVMSG, NOTICE and TAGMSG to channels (also STATUSMSG) and to users.
+
+The one relay path for all three verbs; channel delivery goes through the fan-out seam
+and is recorded in history.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from chinwag.proto import numerics as N
+from chinwag.proto.message import Message
+from chinwag.server.commands.channels import is_banned
+from chinwag.server.commands.table import command
+from chinwag.server.outgoing import Outgoing
+from chinwag.server.state import Channel, User
+
+if TYPE_CHECKING:
+    from chinwag.server.core import Server
+
+
+def _client_tags(msg: Message) -> dict[str, str] | None:
+    if not msg.tags:
+        return None
+    kept = {k: v for k, v in msg.tags.items() if k.startswith("+")}
+    return kept or None
+
+
+def can_send(server: Server, user: User, channel: Channel) -> bool:
+    held = channel.members.get(user)
+    if held is None:
+        return (
+            "n" not in channel.modes
+            and "m" not in channel.modes
+            and not is_banned(server, channel, user)
+        )
+    if held:
+        return True
+    if "m" in channel.modes:
+        return False
+    return not is_banned(server, channel, user)
+
+
+def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
+    """PRIVMSG, NOTICE and TAGMSG share one path; NOTICE never earns an error reply."""
+    quiet = verb == "NOTICE"
+    if not msg.params or not msg.params[0]:
+        if not quiet:
+            server.numeric(user, N.ERR_NORECIPIENT, f"No recipient given ({verb})")
+        return
+    text = msg.param(1)
+    if verb != "TAGMSG" and not text:
+        if not quiet:
+            server.numeric(user, N.ERR_NOTEXTTOSEND, "No text to send")
+        return
+    targets = msg.params[0].split(",")
+    if len(targets) > server.limits.max_targets:
+        if not quiet:
+            server.numeric(user, N.ERR_TOOMANYTARGETS, msg.params[0], "Too many targets")
+        return
+    user.last_active = time.time()
+    client_tags = _client_tags(msg) if "message-tags" in user.caps else None
+    params = (text,) if verb != "TAGMSG" else ()
+    # TAGMSG exists only for message-tags clients; so does its echo.
+    echo = "echo-message" in user.caps and (verb != "TAGMSG" or "message-tags" in user.caps)
+    for target in targets:
+        if not target:
+            continue
+        msgid = server.new_msgid()
+        tags = {"msgid": msgid, **client_tags} if client_tags else {"msgid": msgid}
+        status = ""
+        name = target
+        while name and name[0] in "@+":
+            status += name[0]
+            name = name[1:]
+        if name.startswith("#"):
+            channel = server.find_channel(name)
+            if channel is None:
+                if not quiet:
+                    server.numeric(user, N.ERR_NOSUCHCHANNEL, name, "No such channel")
+                continue
+            if not can_send(server, user, channel):
+                if not quiet:
+                    server.numeric(
+                        user, N.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel"
+                    )
+                continue
+            out = Outgoing(verb, (status + channel.name, *params), user.source, tags)
+            if status:
+                need_voice = "+" in status and "@" not in status
+                recipients = [
+                    m
+                    for m, held in channel.members.items()
+                    if "o" in held or (need_voice and "v" in held)
+                ]
+            else:
+                recipients = channel.members  # type: ignore[assignment]
+            if verb == "TAGMSG":
+                recipients = [m for m in recipients if "message-tags" in m.caps]
+            server.fanout.channel_message(channel, recipients, out, user)
+            if echo:
+                server.deliver_to(user, out)
+            if verb != "TAGMSG":
+                server.record_message(channel, user, verb, text, msgid)
+                if server.config.log_messages:
+                    server.emit(
+                        "message",
+                        f"<{user.nick}> {channel.name}: {text}",
+                        nick=user.nick,
+                        channel=channel.name,
+                    )
+        else:
+            other = server.find_user(name)
+            if other is None:
+                if not quiet:
+                    server.numeric(user, N.ERR_NOSUCHNICK, name, "No such nick/channel")
+                continue
+            out = Outgoing(verb, (other.nick, *params), user.source, tags)
+            if other is user:
+                # A message to oneself is a delivery, not a labeled response.
+                server.deliver_direct(other, out)
+            elif verb != "TAGMSG" or "message-tags" in other.caps:
+                server.deliver_to(other, out)
+            if echo:
+                server.deliver_to(user, out)
+            if verb == "PRIVMSG" and other.away is not None:
+                server.numeric(user, N.RPL_AWAY, other.nick, other.away)
+            server.messages += 1
+
+
+# PRIVMSG <target>{,<target>} <text to be sent>
+@command("PRIVMSG", 0)
+def handle_privmsg(server: Server, user: User, msg: Message) -> None:
+    _relay(server, user, msg, "PRIVMSG")
+
+
+# NOTICE <target>{,<target>} <text to be sent>
+@command("NOTICE", 0)
+def handle_notice(server: Server, user: User, msg: Message) -> None:
+    _relay(server, user, msg, "NOTICE")
+
+
+# TAGMSG <target>{,<target>}
+@command("TAGMSG", 0)
+def handle_tagmsg(server: Server, user: User, msg: Message) -> None:
+    _relay(server, user, msg, "TAGMSG")

@@ -1,0 +1,218 @@
+"""Queries about users and the server: WHO (and WHOX), WHOIS, WHOWAS, USERHOST, ISON,
+LUSERS, MOTD, VERSION, TIME.
+
+They answer; they change nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from chinwag.proto import numerics as N
+from chinwag.proto.masks import match_mask
+from chinwag.proto.message import Message
+from chinwag.server.commands.registration import VERSION, send_isupport, send_lusers, send_motd
+from chinwag.server.commands.table import command, number
+from chinwag.server.state import Channel, User
+
+if TYPE_CHECKING:
+    from chinwag.server.core import Server
+
+
+def _who_flags(user: User, channel: Channel | None, multi: bool) -> str:
+    flags = "G" if user.away is not None else "H"
+    if user.oper:
+        flags += "*"
+    if channel is not None:
+        flags += channel.prefix_of(user, multi)
+    return flags
+
+
+# WHO <mask> [%<fields>[,<token>]]
+@command("WHO", 0)
+def handle_who(server: Server, user: User, msg: Message) -> None:
+    mask = msg.param(0, "*") or "*"
+    whox = msg.param(1)
+    fields, token = "", ""
+    if whox.startswith("%"):
+        fields, _, token = whox[1:].partition(",")
+    multi = "multi-prefix" in user.caps
+    rows: list[tuple[User, Channel | None]] = []
+    channel = server.find_channel(mask) if mask.startswith("#") else None
+    if channel is not None:
+        rows = [(m, channel) for m in channel.members]
+    elif not mask.startswith("#"):
+        exact = server.find_user(mask)
+        if exact is not None:
+            rows = [(exact, next(iter(exact.channels.values()), None))]
+        elif mask in ("*", "0"):
+            shared = {m for c in user.channels.values() for m in c.members} | {user}
+            rows = [(u, None) for u in shared]
+        else:
+            rows = [
+                (u, None)
+                for u in server.by_nick.values()
+                if match_mask(mask, u.nick, server.fold) or match_mask(mask, u.host, server.fold)
+            ]
+    name = server.config.server_name
+    for member, chan in rows:
+        chan_name = chan.name if chan else "*"
+        flags = _who_flags(member, chan, multi)
+        if fields:
+            values: list[str] = []
+            for f in "tcuihsnfdlaor":
+                if f not in fields:
+                    continue
+                values.append(
+                    {
+                        "t": token or "0",
+                        "c": chan_name,
+                        "u": member.username,
+                        "i": member.ip,
+                        "h": member.host,
+                        "s": name,
+                        "n": member.nick,
+                        "f": flags,
+                        "d": "0",
+                        "l": str(int(time.time() - member.last_active)),
+                        "a": "0",
+                        "o": "n/a",
+                        "r": member.realname,
+                    }[f]
+                )
+            server.numeric(user, N.RPL_WHOSPCRPL, *values)
+        else:
+            server.numeric(
+                user,
+                N.RPL_WHOREPLY,
+                chan_name,
+                member.username,
+                member.host,
+                name,
+                member.nick,
+                flags,
+                f"0 {member.realname}",
+            )
+    server.numeric(user, N.RPL_ENDOFWHO, mask, "End of WHO list")
+
+
+# WHOIS [<target>] <nick>
+@command("WHOIS", 1)
+def handle_whois(server: Server, user: User, msg: Message) -> None:
+    nick = msg.params[-1].split(",")[0]
+    target = server.find_user(nick)
+    if target is None:
+        server.numeric(user, N.ERR_NOSUCHNICK, nick, "No such nick/channel")
+        server.numeric(user, N.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+        return
+    server.numeric(
+        user, N.RPL_WHOISUSER, target.nick, target.username, target.host, "*", target.realname
+    )
+    chans = [c.prefix_of(target) + c.name for c in target.channels.values()]
+    server.numeric_list(user, N.RPL_WHOISCHANNELS, (target.nick,), chans)
+    server.numeric(
+        user,
+        N.RPL_WHOISSERVER,
+        target.nick,
+        server.config.server_name,
+        f"chinwag on {server.config.network}",
+    )
+    if target.away is not None:
+        server.numeric(user, N.RPL_AWAY, target.nick, target.away)
+    if target.oper:
+        server.numeric(user, N.RPL_WHOISOPERATOR, target.nick, "is an IRC operator")
+    if user is target or user.oper:
+        server.numeric(user, N.RPL_WHOISACTUALLY, target.nick, target.ip, "Actual IP address")
+    idle = int(time.time() - target.last_active)
+    server.numeric(
+        user,
+        N.RPL_WHOISIDLE,
+        target.nick,
+        str(idle),
+        str(int(target.connected_at)),
+        "seconds idle, signon time",
+    )
+    server.numeric(user, N.RPL_ENDOFWHOIS, target.nick, "End of /WHOIS list")
+
+
+# WHOWAS <nick> [<count>]
+@command("WHOWAS", 1)
+def handle_whowas(server: Server, user: User, msg: Message) -> None:
+    nick = msg.params[0]
+    count = number(msg.param(1)) or 10
+    folded = server.fold(nick)
+    found = [e for e in reversed(server.whowas) if server.fold(e.nick) == folded][:count]
+    if not found:
+        server.numeric(user, N.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
+    for entry in found:
+        server.numeric(
+            user, N.RPL_WHOWASUSER, entry.nick, entry.username, entry.host, "*", entry.realname
+        )
+        when = datetime.fromtimestamp(entry.at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        server.numeric(user, N.RPL_WHOISSERVER, entry.nick, server.config.server_name, when)
+    server.numeric(user, N.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
+
+
+# USERHOST <nickname>{ <nickname>}
+@command("USERHOST", 1)
+def handle_userhost(server: Server, user: User, msg: Message) -> None:
+    replies = []
+    for nick in msg.params[:5]:
+        target = server.find_user(nick)
+        if target is not None:
+            oper = "*" if target.oper else ""
+            away = "-" if target.away is not None else "+"
+            replies.append(f"{target.nick}{oper}={away}{target.username}@{target.host}")
+    server.numeric(user, N.RPL_USERHOST, " ".join(replies))
+
+
+# ISON <nickname>{ <nickname>}
+@command("ISON", 1)
+def handle_ison(server: Server, user: User, msg: Message) -> None:
+    online = []
+    for param in msg.params:
+        for nick in param.split():
+            target = server.find_user(nick)
+            if target is not None:
+                online.append(target.nick)
+    if online:
+        server.numeric_list(user, N.RPL_ISON, (), online)
+    else:
+        server.numeric(user, N.RPL_ISON, "")
+
+
+# LUSERS
+@command("LUSERS", 0)
+def handle_lusers(server: Server, user: User, msg: Message) -> None:
+    send_lusers(server, user)
+
+
+# MOTD [<target>]
+@command("MOTD", 0)
+def handle_motd(server: Server, user: User, msg: Message) -> None:
+    send_motd(server, user)
+
+
+# VERSION [<target>]
+@command("VERSION", 0)
+def handle_version(server: Server, user: User, msg: Message) -> None:
+    server.numeric(
+        user, N.RPL_VERSION, VERSION, server.config.server_name, "chat for your local network"
+    )
+    send_isupport(server, user)
+
+
+# TIME [<server>]
+@command("TIME", 0)
+def handle_time(server: Server, user: User, msg: Message) -> None:
+    now = datetime.now(UTC)
+    server.numeric(
+        user,
+        N.RPL_TIME,
+        server.config.server_name,
+        str(int(now.timestamp())),
+        "0",
+        now.strftime("%A %B %d %Y -- %H:%M:%S +00:00"),
+    )

@@ -1,0 +1,253 @@
+"""Registration and the connection: CAP, PASS, NICK, USER, PING, PONG, QUIT.
+
+Also the welcome burst (001-005, LUSERS, MOTD) that registration ends with, and the
+lobby auto-join. It does not handle anything after registration except NICK changes.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from chinwag import __version__
+from chinwag.proto import numerics as N
+from chinwag.proto.message import Message
+from chinwag.proto.validate import is_valid_nick
+from chinwag.server.caps import CAPABILITIES, tag_mask
+from chinwag.server.commands.channels import join_channel
+from chinwag.server.commands.table import command, number
+from chinwag.server.outgoing import Outgoing
+from chinwag.server.state import User, WhowasEntry
+
+if TYPE_CHECKING:
+    from chinwag.server.core import Server
+
+VERSION = f"chinwag-{__version__}"
+USERLEN = 16
+
+
+# CAP <subcommand> [:<capabilities>]
+@command("CAP", 1, registered=False)
+def handle_cap(server: Server, user: User, msg: Message) -> None:
+    sub = msg.params[0].upper()
+    target = user.nick
+    if sub == "LS":
+        if not user.registered:
+            user.cap_negotiating = True
+        version = msg.param(1)
+        if (number(version) or 0) >= 302:
+            user.cap_version = 302
+            user.caps.add("cap-notify")
+            listing = " ".join(k + ("=" + v if v else "") for k, v in sorted(CAPABILITIES.items()))
+        else:
+            listing = " ".join(sorted(CAPABILITIES))
+        server.send(user, "CAP", target, "LS", listing)
+    elif sub == "LIST":
+        server.send(user, "CAP", target, "LIST", " ".join(sorted(user.caps)))
+    elif sub == "REQ":
+        if not user.registered:
+            user.cap_negotiating = True
+        wanted = msg.param(1).split()
+        changes: list[tuple[str, bool]] = []
+        for item in wanted:
+            enable = not item.startswith("-")
+            name = item.lstrip("-")
+            # cap-notify is on for good after CAP LS 302 (IRCv3 cap-notify).
+            if name not in CAPABILITIES or (
+                name == "cap-notify" and not enable and user.cap_version >= 302
+            ):
+                changes = []
+                break
+            changes.append((name, enable))
+        if not changes:
+            server.send(user, "CAP", target, "NAK", msg.param(1))
+            return
+        server.send(user, "CAP", target, "ACK", msg.param(1))
+        # The ACK goes out before the change takes effect (it carries no new tags).
+        for name, enable in changes:
+            if enable:
+                user.caps.add(name)
+            else:
+                user.caps.discard(name)
+        user.tagmask = tag_mask(user.caps)
+    elif sub == "END":
+        if not user.registered:
+            user.cap_negotiating = False
+            try_register(server, user)
+    else:
+        server.numeric(user, N.ERR_INVALIDCAPCMD, sub, "Invalid CAP command")
+
+
+# PASS <password>
+@command("PASS", 1, registered=False)
+def handle_pass(server: Server, user: User, msg: Message) -> None:
+    if user.registered:
+        server.numeric(user, N.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    expected = server.config.password
+    user.pass_ok = expected is None or msg.params[0] == expected
+
+
+# NICK <nickname>
+@command("NICK", 0, registered=False)
+def handle_nick(server: Server, user: User, msg: Message) -> None:
+    nick = msg.param(0)
+    if not nick:
+        server.numeric(user, N.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    if not is_valid_nick(nick, server.limits.nicklen):
+        server.numeric(user, N.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
+        return
+    folded = server.fold(nick)
+    holder = server.by_nick.get(folded)
+    if holder is not None and holder is not user:
+        server.numeric(user, N.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
+        return
+    if not user.registered:
+        user.nick = nick
+        user.folded = folded
+        try_register(server, user)
+        return
+    if nick == user.nick:
+        return
+    old_source = user.source
+    old_nick = user.nick
+    out = Outgoing("NICK", (nick,), old_source)
+    peers: set[User] = {user}
+    for channel in user.channels.values():
+        peers.update(channel.members)
+    server.deliver(peers, out)
+    if server.by_nick.get(user.folded) is user:
+        del server.by_nick[user.folded]
+    server.whowas.append(_whowas(user))
+    user.nick = nick
+    user.folded = folded
+    server.by_nick[folded] = user
+    if folded != server.fold(old_nick):
+        server.notify_monitors(old_nick, online=False)
+        server.notify_monitors(nick, online=True, source=user.source)
+    server.emit("nick", f"{old_nick} is now known as {nick}", nick=nick, address=user.address)
+
+
+def _whowas(user: User) -> WhowasEntry:
+    return WhowasEntry(user.nick, user.username, user.host, user.realname, time.time())
+
+
+# USER <username> <mode> <unused> <realname>
+@command("USER", 4, registered=False)
+def handle_user(server: Server, user: User, msg: Message) -> None:
+    if user.registered:
+        server.numeric(user, N.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    raw = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-_.[]{}|^`")
+    user.username = ("~" + (raw or "user"))[:USERLEN]
+    user.realname = msg.params[3][: server.limits.topiclen]
+    try_register(server, user)
+
+
+def try_register(server: Server, user: User) -> None:
+    if user.registered or user.cap_negotiating or not user.username or user.nick == "*":
+        return
+    if not user.pass_ok:
+        server.numeric(user, N.ERR_PASSWDMISMATCH, "Password incorrect")
+        server.quit(user, "Bad password")
+        return
+    ban = server.banned_from_server(user)
+    if ban is not None:
+        server.numeric(
+            user, N.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {ban.reason}"
+        )
+        server.quit(user, f"Banned: {ban.reason}")
+        return
+    holder = server.by_nick.get(user.folded)
+    if holder is not None and holder is not user:
+        server.numeric(user, N.ERR_NICKNAMEINUSE, user.nick, "Nickname is already in use")
+        user.nick = "*"
+        return
+    server.by_nick[user.folded] = user
+    user.registered = True
+    user.last_active = time.time()
+    server.max_users = max(server.max_users, len(server.by_nick))
+    cfg = server.config
+    server.numeric(user, N.RPL_WELCOME, f"Welcome to the {cfg.network} IRC network, {user.source}")
+    server.numeric(
+        user, N.RPL_YOURHOST, f"Your host is {cfg.server_name}, running version {VERSION}"
+    )
+    created = datetime.fromtimestamp(server.created, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    server.numeric(user, N.RPL_CREATED, f"This server was created {created}")
+    server.send(user, N.RPL_MYINFO, user.nick, cfg.server_name, VERSION, "io", "biklmnotv", "bklov")
+    send_isupport(server, user)
+    send_lusers(server, user)
+    send_motd(server, user)
+    server.emit(
+        "register",
+        f"{user.nick} registered from {user.address} ({user.username}, {user.realname!r})",
+        nick=user.nick,
+        address=user.address,
+    )
+    server.notify_monitors(user.nick, online=True, source=user.source)
+    if cfg.lobby:
+        join_channel(server, user, cfg.lobby, None, auto=True)
+
+
+def send_isupport(server: Server, user: User) -> None:
+    tokens = server.isupport
+    for i in range(0, len(tokens), 13):
+        server.send(
+            user, N.RPL_ISUPPORT, user.nick, *tokens[i : i + 13], "are supported by this server"
+        )
+
+
+def send_lusers(server: Server, user: User) -> None:
+    users = len(server.by_nick)
+    opers = len(server.opers)
+    unknown = len(server.connections) - users
+    invisible = server.invisible
+    server.numeric(
+        user,
+        N.RPL_LUSERCLIENT,
+        f"There are {users - invisible} users and {invisible} invisible on 1 servers",
+    )
+    if opers:
+        server.numeric(user, N.RPL_LUSEROP, str(opers), "operator(s) online")
+    if unknown > 0:
+        server.numeric(user, N.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
+    server.numeric(user, N.RPL_LUSERCHANNELS, str(len(server.channels)), "channels formed")
+    server.numeric(user, N.RPL_LUSERME, f"I have {users} clients and 0 servers")
+    mx = str(server.max_users)
+    server.numeric(user, N.RPL_LOCALUSERS, str(users), mx, f"Current local users {users}, max {mx}")
+    server.numeric(
+        user, N.RPL_GLOBALUSERS, str(users), mx, f"Current global users {users}, max {mx}"
+    )
+
+
+def send_motd(server: Server, user: User) -> None:
+    motd = server.config.motd
+    if not motd.strip():
+        server.numeric(user, N.ERR_NOMOTD, "MOTD File is missing")
+        return
+    server.numeric(user, N.RPL_MOTDSTART, f"- {server.config.server_name} Message of the day - ")
+    for line in motd.splitlines():
+        server.numeric(user, N.RPL_MOTD, f"- {line}")
+    server.numeric(user, N.RPL_ENDOFMOTD, "End of /MOTD command.")
+
+
+# PING <token>
+@command("PING", 1, registered=False)
+def handle_ping(server: Server, user: User, msg: Message) -> None:
+    server.send(user, "PONG", server.config.server_name, msg.params[0])
+
+
+# PONG <token>
+@command("PONG", 0, registered=False)
+def handle_pong(server: Server, user: User, msg: Message) -> None:
+    user.ping_sent = 0.0  # any line resets the timer; PONG needs nothing more
+
+
+# QUIT [<reason>]
+@command("QUIT", 0, registered=False)
+def handle_quit(server: Server, user: User, msg: Message) -> None:
+    reason = msg.param(0)
+    shown = f"Quit: {reason}" if reason else "Quit"
+    server.quit(user, shown, quit_message=shown)

@@ -1,0 +1,77 @@
+"""Outgoing messages: one message for many recipients, serialized once per tag mask.
+
+The core, the fan-out and the command handlers all build :class:`Outgoing` values; this
+module sits below all of them (it knows nothing of users, channels or the server), so
+none of them needs to import another to say "send this".
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from chinwag.proto.message import serialize_params_trailing as format_line
+from chinwag.proto.message import serialize_tags
+from chinwag.server.caps import TAG_MESSAGE, TAG_TIME
+
+__all__ = ["Outgoing", "format_line", "server_time", "tag_prefix"]
+
+_time_cache: tuple[int, str] = (-1, "")  # (whole second, "YYYY-MM-DDTHH:MM:SS.")
+
+
+def server_time(now: float | None = None) -> str:
+    """IRCv3 server-time value, e.g. 2026-11-21T15:50:53.123Z (date part cached per second)."""
+    global _time_cache
+    t = time.time() if now is None else now
+    ms = int(t * 1000)
+    sec, frac = divmod(ms, 1000)
+    if _time_cache[0] != sec:
+        stamp = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _time_cache = (sec, stamp)
+    return f"{_time_cache[1]}{frac:03d}Z"
+
+
+class Outgoing:
+    """One message for many recipients, serialized once per tag mask."""
+
+    __slots__ = ("body", "cache", "command", "msg_tags", "params", "source", "time_tag")
+
+    def __init__(
+        self,
+        command: str,
+        params: tuple[str, ...],
+        source: str | None,
+        msg_tags: dict[str, str] | None = None,
+        at: float | None = None,
+    ) -> None:
+        self.command = command
+        self.params = params
+        self.source = source
+        self.body = format_line(command, params, source)
+        self.time_tag = server_time(at)
+        # Tags only message-tags recipients see: msgid and relayed client-only tags.
+        self.msg_tags = msg_tags
+        self.cache: dict[int, bytes] = {}
+
+    def tags_for(self, mask: int) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        if mask & TAG_TIME:
+            tags["time"] = self.time_tag
+        if mask & TAG_MESSAGE and self.msg_tags:
+            tags.update(self.msg_tags)
+        return tags
+
+    def line_for(self, mask: int) -> bytes:
+        data = self.cache.get(mask)
+        if data is None:
+            tags = self.tags_for(mask)
+            if tags:
+                data = (tag_prefix(tags) + self.body + "\r\n").encode()
+            else:
+                data = (self.body + "\r\n").encode()
+            self.cache[mask] = data
+        return data
+
+
+def tag_prefix(tags: dict[str, str]) -> str:
+    return "@" + serialize_tags(tags) + " "
