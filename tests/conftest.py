@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,12 @@ def make_test_config(tmp_path: Path, **changes: Any) -> ServerConfig:
 
 @pytest.fixture
 def make_server(tmp_path: Path) -> Iterator[Callable[..., ServerRunner]]:
-    """Start servers with custom config, e.g. ``make_server(lobby=None, limits={...})``."""
+    """Start servers with custom config, e.g. ``make_server(lobby=None, limits={...})``;
+    ``ssl_context`` is the server's certificate (for HTTPS)."""
     runners: list[ServerRunner] = []
 
-    def make(**changes: Any) -> ServerRunner:
-        runner = ServerRunner(make_test_config(tmp_path, **changes))
+    def make(ssl_context: ssl.SSLContext | None = None, **changes: Any) -> ServerRunner:
+        runner = ServerRunner(make_test_config(tmp_path, **changes), ssl_context=ssl_context)
         runner.start()
         runners.append(runner)
         return runner

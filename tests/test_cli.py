@@ -27,6 +27,9 @@ SERVER_FLAGS = (
     "--no-advertise",
     "--log-messages",
     "--hash-password",
+    "--http",
+    "--https",
+    "--no-http",
 )
 
 
@@ -86,7 +89,13 @@ def test_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
         holder.listen()
         port = holder.getsockname()[1]
         result = run_cli(
-            "server", "--listen", f"127.0.0.1:{port}", "--no-advertise", "--data-dir", str(tmp_path)
+            "server",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--no-advertise",
+            "--no-http",
+            "--data-dir",
+            str(tmp_path),
         )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -118,6 +127,7 @@ def test_sigterm_says_goodbye_to_every_client(tmp_path: Path) -> None:
             "--listen",
             f"127.0.0.1:{port}",
             "--no-advertise",
+            "--no-http",
             "--data-dir",
             str(tmp_path),
             "--log-messages",

@@ -105,6 +105,25 @@ def test_tls_port_is_advertised_as_ircs(
     wait_until(lambda: not _mine(b, network), timeout=2 * TIMEOUT)
 
 
+def test_web_ports_ride_in_the_txt_record(
+    browser: tuple[DiscoveryBrowser, list[list[FoundServer]]],
+) -> None:
+    b, _ = browser
+    network = f"test-{uuid.uuid4().hex[:8]}"
+    with Advertiser(
+        6667,
+        http_port=8080,
+        https_port=8443,
+        network=network,
+        addresses=["127.0.0.1"],
+        interfaces=LOOPBACK,
+    ):
+        wait_until(lambda: bool(_mine(b, network)), timeout=2 * TIMEOUT)
+        (found,) = _mine(b, network)
+        assert (found.http_port, found.https_port) == (8080, 8443)
+    wait_until(lambda: not _mine(b, network), timeout=2 * TIMEOUT)
+
+
 def test_same_name_twice_is_made_unique(
     browser: tuple[DiscoveryBrowser, list[list[FoundServer]]],
 ) -> None:

@@ -167,6 +167,9 @@ class FoundServer:
     addresses: tuple[str, ...]
     tls: bool = False
     software: str = ""
+    # The web service's ports (TXT http= and https=), when it runs one.
+    http_port: int | None = None
+    https_port: int | None = None
 
     @property
     def address(self) -> str:
@@ -192,11 +195,15 @@ class Advertiser:
         name: str | None = None,
         addresses: Sequence[str] | None = None,
         tls_port: int | None = None,
+        http_port: int | None = None,
+        https_port: int | None = None,
         version: str = __version__,
         interfaces: Interfaces | None = None,
     ) -> None:
         self.port = port
         self.tls_port = tls_port
+        self.http_port = http_port  # the web service, in TXT as http=/https=
+        self.https_port = https_port
         self.network = network
         self.version = version
         self.requested_name = _fit_label(name) if name else default_instance_name()
@@ -216,6 +223,10 @@ class Advertiser:
 
     def _make_infos(self) -> list[ServiceInfo]:
         properties = {"network": self.network, "version": self.version, "software": SOFTWARE}
+        if self.http_port is not None:
+            properties["http"] = str(self.http_port)
+        if self.https_port is not None:
+            properties["https"] = str(self.https_port)
         server = _mdns_hostname()
         ports = [(IRC_SERVICE, self.port)]
         if self.tls_port is not None:
@@ -322,7 +333,13 @@ def _found_from_info(info: ServiceInfo) -> FoundServer | None:
         addresses=tuple(info.parsed_addresses(IPVersion.V4Only)),
         tls=info.type == IRCS_SERVICE,
         software=props.get("software") or "",
+        http_port=_port_or_none(props.get("http")),
+        https_port=_port_or_none(props.get("https")),
     )
+
+
+def _port_or_none(text: str | None) -> int | None:
+    return int(text) if text and text.isascii() and text.isdigit() and int(text) < 65536 else None
 
 
 class DiscoveryBrowser:

@@ -22,6 +22,7 @@ from chinwag.errors import LocalError
 from chinwag.proto.limits import Limits
 from chinwag.server.config import ServerConfig
 from chinwag.server.events import ServerEvent
+from chinwag.server.webconfig import WebConfig
 from tests.support import TIMEOUT, LineClient, wait_until
 
 
@@ -95,6 +96,19 @@ class TestStartStop:
             pass
         kinds = {e.kind for e in logged(model)}
         assert {"listen", "start"} <= kinds
+
+    def test_the_status_line_names_the_web_service(self, tmp_path: Path) -> None:
+        m = AdminModel()
+        m.start(config(tmp_path).replace(web=WebConfig(http=(("127.0.0.1", 0),))))
+        try:
+            assert m.runner is not None
+            ((_, _, port),) = m.runner.web_bound
+            assert m.web_addresses() == [f"http://127.0.0.1:{port}/"]
+            assert f"web: http://127.0.0.1:{port}/" in m.status()
+            assert any("web service at" in e.text for e in logged(m))
+        finally:
+            m.stop()
+        assert m.web_addresses() == []
 
     def test_stop_disconnects_everyone_with_a_reason(
         self, model: AdminModel, clients: list[LineClient]

@@ -266,7 +266,15 @@ def test_chinwag_admin_start_flag(
     parser = argparse.ArgumentParser()
     admin_main.configure_parser(parser)
     args = parser.parse_args(
-        ["--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"), "--no-advertise", "--start"]
+        [
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--no-advertise",
+            "--no-http",
+            "--start",
+        ]
     )
     windows: list[AdminWindow] = []
 

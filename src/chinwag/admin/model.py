@@ -68,6 +68,8 @@ class Runner(Protocol):
     def running(self) -> bool: ...
     @property
     def bound(self) -> list[tuple[str, int]]: ...
+    @property
+    def web_bound(self) -> list[tuple[str, str, int]]: ...
     def call(self, fn: Callable[[Server], T], timeout: float = ...) -> T: ...
     def subscribe(self, callback: Callable[[ServerEvent], None]) -> Callable[[], None]: ...
 
@@ -224,6 +226,8 @@ class AdminModel:
         self._samples.clear()
         self._started_at = self.clock()
         self.note("start", f"server running; clients can connect to {', '.join(self.addresses())}")
+        if self.web_addresses():
+            self.note("start", f"web service at {', '.join(self.web_addresses())}")
 
     def stop(self, reason: str = "Server shutting down") -> None:
         """Stop the server: every client gets an ERROR line with ``reason``. Idempotent."""
@@ -246,6 +250,16 @@ class AdminModel:
             return []
         return client_addresses(self.runner.bound)
 
+    def web_addresses(self) -> list[str]:
+        """The web service's addresses, e.g. ``["http://192.168.1.20:8080/"]``."""
+        if self.runner is None:
+            return []
+        return [
+            f"{scheme}://{addr}/"
+            for scheme, host, port in self.runner.web_bound
+            for addr in client_addresses([(host, port)])
+        ]
+
     def status(self) -> str:
         """The status line."""
         if not self.running:
@@ -254,6 +268,9 @@ class AdminModel:
         text = "Running. Clients can connect to " + ", ".join(addrs)
         if only_this_machine(addrs):
             text += " (this machine only)"
+        web = self.web_addresses()
+        if web:
+            text += "; web: " + ", ".join(web)
         return text
 
     # -- events and the log ---------------------------------------------------------------

@@ -59,3 +59,20 @@ class Limits:
     maxbans: int = 100
     # Lines of channel history replayed on join (0 turns replay off).
     history_replay: int = 20
+
+
+# -- files (the web service) -----------------------------------------------------------
+MIB = 1024 * 1024
+# One uploaded file: big enough for phone photos, short videos and documents, small
+# enough that a LAN box's disk is not filled by one person by accident.
+UPLOAD_BYTES = 25 * MIB
+# Everything one account (or, without accounts, one nick) may have stored at once.
+ACCOUNT_QUOTA_BYTES = 500 * MIB
+# Everything the server stores; uploads past it get 507 Insufficient Storage.
+TOTAL_QUOTA_BYTES = 10 * 1024 * MIB
+# Days a file is kept before it is deleted (0: forever).
+RETENTION_DAYS = 30
+# Seconds an upload token fetched over IRC (FILETOKEN) stays valid.
+UPLOAD_TOKEN_SECONDS = 600
+# Longest side of a thumbnail, in pixels.
+THUMBNAIL_PIXELS = 320

@@ -21,6 +21,7 @@ from typing import Any
 from chinwag.errors import ConfigError
 from chinwag.proto.casemap import CASEMAPPINGS
 from chinwag.proto.limits import Limits
+from chinwag.server.webconfig import DEFAULT_HTTP, DEFAULT_HTTPS, WebConfig, web_from_mapping
 
 DEFAULT_PORT = 6667
 DEFAULT_MOTD = (
@@ -54,6 +55,8 @@ class ServerConfig:
     casemapping: str = "rfc1459"
     opers: tuple[OperBlock, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    # The web service (uploads, health, the browser client); off unless given addresses.
+    web: WebConfig = field(default_factory=WebConfig)
 
     def replace(self, **changes: Any) -> ServerConfig:
         return dataclasses.replace(self, **changes)
@@ -111,7 +114,7 @@ def config_from_mapping(data: dict[str, Any], base: ServerConfig | None = None) 
     """Validate a parsed TOML document and apply it over ``base``."""
     cfg = base or ServerConfig()
     changes: dict[str, Any] = {}
-    known_tables = {"server", "limits", "oper"}
+    known_tables = {"server", "limits", "oper", "web", "files"}
     for key in data:
         if key not in known_tables:
             raise ConfigError(f"unknown config section or key {key!r}")
@@ -179,6 +182,7 @@ def config_from_mapping(data: dict[str, Any], base: ServerConfig | None = None) 
         )
     if opers:
         changes["opers"] = tuple(blocks)
+    changes["web"] = web_from_mapping(data, cfg.web, parse_listen)
     return validate(cfg.replace(**changes))
 
 
@@ -264,11 +268,34 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="log channel messages too (config: server.log_messages = true)",
     )
+    w = parser.add_argument_group("web service")
+    w.add_argument(
+        "--http",
+        action="append",
+        metavar="HOST:PORT",
+        help="plain HTTP address of the web service (uploads, browser client), repeatable "
+        "(config: web.http; default 0.0.0.0:8080)",
+    )
+    w.add_argument(
+        "--https",
+        action="append",
+        metavar="HOST:PORT",
+        help="HTTPS address of the web service, with the server's certificate, repeatable "
+        "(config: web.https; default 0.0.0.0:8443)",
+    )
+    w.add_argument(
+        "--no-http",
+        action="store_true",
+        default=None,
+        help="no web service at all (config: web.http = [] and web.https = [])",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """Defaults, then ``--config``, then flags. Raises ConfigError."""
-    cfg = ServerConfig(data_dir=Path("chinwag-data"))
+    cfg = ServerConfig(
+        data_dir=Path("chinwag-data"), web=WebConfig(http=DEFAULT_HTTP, https=DEFAULT_HTTPS)
+    )
     if getattr(args, "config", None):
         cfg = load_config_file(args.config, cfg)
     changes: dict[str, Any] = {}
@@ -286,4 +313,12 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         changes["log_messages"] = True
     if getattr(args, "no_flood_limit", None):
         changes["limits"] = dataclasses.replace(cfg.limits, flood_limit=False)
+    web = cfg.web
+    if getattr(args, "http", None):
+        web = dataclasses.replace(web, http=tuple(parse_listen(v) for v in args.http))
+    if getattr(args, "https", None):
+        web = dataclasses.replace(web, https=tuple(parse_listen(v) for v in args.https))
+    if getattr(args, "no_http", None):
+        web = dataclasses.replace(web, http=(), https=())
+    changes["web"] = web
     return validate(cfg.replace(**changes))

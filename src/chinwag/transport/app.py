@@ -11,8 +11,9 @@ import asyncio
 import concurrent.futures
 import errno
 import logging
+import ssl
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chinwag.errors import LocalError
 from chinwag.proto.casemap import folder
@@ -20,6 +21,9 @@ from chinwag.server.build import build_server
 from chinwag.server.config import ServerConfig
 from chinwag.storage.base import MemoryStorage, Storage, StoredMessage
 from chinwag.transport.tcp import IRCProtocol
+
+if TYPE_CHECKING:
+    from chinwag.web.app import WebService
 
 log = logging.getLogger("chinwag.server")
 
@@ -72,8 +76,17 @@ class BackgroundFlush:
 
 
 class ServerApp:
-    def __init__(self, config: ServerConfig, storage: Storage | None = None) -> None:
+    """``ssl_context`` is the server's certificate, for the HTTPS listeners."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        storage: Storage | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.config = config
+        self.ssl_context = ssl_context
+        self.web: WebService | None = None
         self.storage = BackgroundFlush(storage if storage is not None else open_storage(config))
         self.loop: asyncio.AbstractEventLoop | None = None
         self.core = build_server(config, self.storage, on_dirty=self._schedule_flush)
@@ -113,19 +126,37 @@ class ServerApp:
                 self.bound.append((str(addr[0]), int(addr[1])))
         for host, port in self.bound:
             self.core.emit("listen", f"listening on {host}:{port}")
+        if self.config.web.enabled:
+            try:
+                await self._start_web()
+            except BaseException:
+                await self._close_servers()
+                raise
         self._tick_task = asyncio.create_task(self._ticker())
         if self.config.advertise:
             await self._advertise()
+
+    async def _start_web(self) -> None:
+        from chinwag.web.app import WebContext, WebService
+
+        service = WebService(WebContext(self.core, self.config))
+        await service.start(self.ssl_context)
+        self.web = service
+        for url in service.urls():
+            self.core.emit("listen", f"web service on {url}")
 
     async def _advertise(self) -> None:
         from chinwag.discovery import Advertiser, advertised_addresses
 
         port = self.bound[0][1]
+        web = self.web.context if self.web is not None else None
         try:
             adv = Advertiser(
                 port,
                 network=self.config.network,
                 addresses=advertised_addresses(h for h, _ in self.bound),
+                http_port=web.http_bound[0][1] if web and web.http_bound else None,
+                https_port=web.https_bound[0][1] if web and web.https_bound else None,
             )
             await asyncio.get_running_loop().run_in_executor(None, adv.start)
         except Exception as exc:  # mDNS is a convenience: never fatal
@@ -160,6 +191,12 @@ class ServerApp:
                 await asyncio.get_running_loop().run_in_executor(None, adv.close)
             for srv in self.servers:
                 srv.close()
+            if self.web is not None:
+                web, self.web = self.web, None
+                try:
+                    await web.stop()
+                except Exception:
+                    log.exception("stopping the web service failed")
             self.core.shutdown(reason)
             self.core.flush()
             if self._tick_task is not None:

@@ -47,15 +47,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"chinwag server: error: {exc}", file=sys.stderr)
         return 1
     setup_logging(config.log_level)
-    from chinwag.discovery import lan_ipv4_addresses
-    from chinwag.transport.app import serve_forever
+    from chinwag.discovery import WILDCARD_HOSTS, lan_ipv4_addresses
+    from chinwag.transport.app import ServerApp, serve_forever
 
-    def ready(app: object) -> None:
+    def ready(app: ServerApp) -> None:
         log = logging.getLogger("chinwag.server")
         ports = sorted({port for _, port in config.listen})
-        if any(host in ("0.0.0.0", "", "::") for host, _ in config.listen):
+        if any(host in WILDCARD_HOSTS for host, _ in config.listen):
             for addr in lan_ipv4_addresses():
                 log.info("people on your network can connect to %s:%s", addr, ports[0])
+        for scheme, host, port in app.web.bound() if app.web is not None else ():
+            for addr in lan_ipv4_addresses() if host in WILDCARD_HOSTS else ():
+                log.info("the web service is at %s://%s:%s/", scheme, addr, port)
 
     try:
         serve_forever(config, on_ready=ready)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import ssl
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -27,9 +28,15 @@ STOP_TIMEOUT = 10.0
 
 
 class ServerRunner:
-    def __init__(self, config: ServerConfig, storage: Storage | None = None) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        storage: Storage | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.config = config
         self._storage = storage
+        self._ssl_context = ssl_context
         self._app: ServerApp | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -38,6 +45,8 @@ class ServerRunner:
         self._done: asyncio.Event | None = None
         self._listeners: list[Callable[[ServerEvent], None]] = []
         self.bound: list[tuple[str, int]] = []
+        # The web service's listeners as bound: (scheme, host, port).
+        self.web_bound: list[tuple[str, str, int]] = []
 
     @property
     def running(self) -> bool:
@@ -46,6 +55,13 @@ class ServerRunner:
     @property
     def port(self) -> int:
         return self.bound[0][1]
+
+    @property
+    def web_urls(self) -> list[str]:
+        """``http://HOST:PORT/`` for each web listener, as bound."""
+        from chinwag.web.app import url_host
+
+        return [f"{scheme}://{url_host(h)}:{port}/" for scheme, h, port in self.web_bound]
 
     def start(self) -> None:
         if self.running:
@@ -79,7 +95,7 @@ class ServerRunner:
 
     async def _serve(self) -> None:
         try:
-            app = ServerApp(self.config, self._storage)
+            app = ServerApp(self.config, self._storage, self._ssl_context)
             for cb in self._listeners:
                 app.core.subscribe(cb)
             await app.start()
@@ -89,6 +105,7 @@ class ServerRunner:
             return
         self._app = app
         self.bound = list(app.bound)
+        self.web_bound = app.web.bound() if app.web is not None else []
         self._done = asyncio.Event()
         self._ready.set()
         await self._done.wait()

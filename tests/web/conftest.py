@@ -1,0 +1,73 @@
+"""Fixtures for the web service: a running server with HTTP and HTTPS on loopback."""
+
+from __future__ import annotations
+
+import ssl
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chinwag.server.webconfig import WebConfig
+from chinwag.transport.runner import ServerRunner
+
+LOOPBACK = (("127.0.0.1", 0),)
+
+
+@dataclass
+class Cert:
+    cert: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(self.cert, self.key)
+        return ctx
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.cert))
+
+
+@pytest.fixture(scope="session")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> Cert:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
+    d = tmp_path_factory.mktemp("cert")
+    c = Cert(d / "cert.pem", d / "key.pem")
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "ec"),
+            *("-pkeyopt", "ec_paramgen_curve:prime256v1"),
+            *("-nodes", "-subj", "/CN=chinwag-test", "-days", "1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", str(c.key), "-out", str(c.cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return c
+
+
+@pytest.fixture
+def make_web_server(
+    make_server: Callable[..., ServerRunner], cert: Cert
+) -> Callable[..., ServerRunner]:
+    """Start servers whose web service listens on loopback, HTTP and HTTPS."""
+
+    def make(web: WebConfig | None = None, **changes: Any) -> ServerRunner:
+        web = web or WebConfig(http=LOOPBACK, https=LOOPBACK)
+        return make_server(ssl_context=cert.server_context(), web=web, **changes)
+
+    return make
+
+
+@pytest.fixture
+def web_server(make_web_server: Callable[..., ServerRunner]) -> ServerRunner:
+    return make_web_server()
+
+
+def base_url(runner: ServerRunner, scheme: str = "http") -> str:
+    """The first web URL of ``scheme`` ("http://127.0.0.1:PORT/")."""
+    return next(u for u in runner.web_urls if u.startswith(scheme + ":"))
