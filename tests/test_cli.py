@@ -73,8 +73,11 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
 
     from chinwag.proto.limits import Limits
 
-    for f in fields(Limits):
+    from chinwag.server.config import AccountsConfig
+
+    for f in (*fields(Limits), *fields(AccountsConfig)):
         assert re.search(rf"^{f.name} = ", text, re.M), f.name
+    assert ServerConfig().accounts == cfg.accounts
     for name in ("listen", "data_dir", "server_name", "network", "log_level", "lobby", "motd"):
         assert re.search(rf"^{name} = ", text, re.M), name
     # The copy shipped in the package is the same file.

@@ -20,7 +20,7 @@ import pytest
 
 from tests.support import TIMEOUT
 
-CORE_PACKAGES = ("chinwag.proto", "chinwag.server")
+CORE_PACKAGES = ("chinwag.proto", "chinwag.server", "chinwag.auth")
 FORBIDDEN = ("asyncio", "socket", "sqlite3", "tkinter", "selectors", "ssl")
 # Always present; the other modules are found by walking the packages.
 REQUIRED = (

@@ -29,6 +29,8 @@ DEFAULT_MOTD = (
     "Everyone starts in #lobby. /join #room opens another room; /msg nick talks privately."
 )
 LOG_LEVELS = ("debug", "info", "warning", "error")
+REGISTRATION_MODES = ("open", "admin", "closed")
+NICK_ENFORCEMENT = ("grace", "strict", "off")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,22 @@ class OperBlock:
     name: str
     password_hash: str
     hostmask: str = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsConfig:
+    """``[accounts]``: who may register, how names are protected, login throttling."""
+
+    registration: str = "open"  # open | admin (operators, CLI, admin window) | closed
+    required: bool = False  # only logged-in people may connect
+    nick_enforcement: str = "grace"  # grace | strict | off
+    nick_grace: float = 30.0  # seconds to log in before being renamed (grace mode)
+    guest_prefix: str = "Guest"
+    plain_over_plaintext: bool = False  # SASL PLAIN / REGISTER over plain TCP (not loopback)
+    throttle_first_delay: float = 1.0
+    throttle_max_delay: float = 30.0
+    lockout_after: int = 10
+    lockout_seconds: float = 900.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +75,7 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     # The web service (uploads, health, the browser client); off unless given addresses.
     web: WebConfig = field(default_factory=WebConfig)
+    accounts: AccountsConfig = field(default_factory=AccountsConfig)
 
     def replace(self, **changes: Any) -> ServerConfig:
         return dataclasses.replace(self, **changes)
@@ -114,7 +133,7 @@ def config_from_mapping(data: dict[str, Any], base: ServerConfig | None = None) 
     """Validate a parsed TOML document and apply it over ``base``."""
     cfg = base or ServerConfig()
     changes: dict[str, Any] = {}
-    known_tables = {"server", "limits", "oper", "web", "files"}
+    known_tables = {"server", "limits", "oper", "web", "files", "accounts"}
     for key in data:
         if key not in known_tables:
             raise ConfigError(f"unknown config section or key {key!r}")
@@ -163,6 +182,8 @@ def config_from_mapping(data: dict[str, Any], base: ServerConfig | None = None) 
         lim_changes[key] = value
     if lim_changes:
         changes["limits"] = dataclasses.replace(cfg.limits, **lim_changes)
+    if "accounts" in data:
+        changes["accounts"] = _accounts_table(data["accounts"], cfg.accounts)
     opers = data.get("oper", [])
     if not isinstance(opers, list):
         raise ConfigError("[[oper]] must be an array of tables")
@@ -184,6 +205,29 @@ def config_from_mapping(data: dict[str, Any], base: ServerConfig | None = None) 
         changes["opers"] = tuple(blocks)
     changes["web"] = web_from_mapping(data, cfg.web, parse_listen)
     return validate(cfg.replace(**changes))
+
+
+def _accounts_table(table: Any, base: AccountsConfig) -> AccountsConfig:
+    if not isinstance(table, dict):
+        raise ConfigError("[accounts] must be a table")
+    kinds = {f.name: type(getattr(base, f.name)) for f in dataclasses.fields(AccountsConfig)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        kind = kinds.get(key)
+        if kind is None:
+            raise ConfigError(f"unknown key accounts.{key}")
+        value = _expect(table, key, (int, float) if kind is float else kind, "accounts")
+        if kind in (int, float) and value < 0:
+            raise ConfigError(f"accounts.{key}: must not be negative")
+        values[key] = float(value) if kind is float else value
+    accounts = dataclasses.replace(base, **values)
+    if accounts.registration not in REGISTRATION_MODES:
+        raise ConfigError(f"accounts.registration must be one of {', '.join(REGISTRATION_MODES)}")
+    if accounts.nick_enforcement not in NICK_ENFORCEMENT:
+        raise ConfigError(f"accounts.nick_enforcement must be one of {', '.join(NICK_ENFORCEMENT)}")
+    if not accounts.guest_prefix or not accounts.guest_prefix[0].isalpha():
+        raise ConfigError("accounts.guest_prefix must start with a letter")
+    return accounts
 
 
 def validate(cfg: ServerConfig) -> ServerConfig:

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chinwag.errors import LocalError
-from chinwag.storage.base import StoredMessage, rfc1459_fold
+from chinwag.storage.base import Room, StoredMessage, rfc1459_fold
+from chinwag.storage.sqlite_accounts import ACCOUNTS_MIGRATION, AccountsSQL
 
 # Numbered migrations: MIGRATIONS[i] brings the schema from version i to i + 1.
 MIGRATIONS: list[str] = [
@@ -39,6 +40,8 @@ MIGRATIONS: list[str] = [
         created REAL NOT NULL
     );
     """,
+    # 2: account credentials (argon2id, SCRAM-SHA-256), certificates, lock-outs; rooms.
+    ACCOUNTS_MIGRATION,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # (target, target key, source, command, text, at, msgid)
@@ -46,7 +49,7 @@ Row = tuple[str, str, str, str, str, float, str]
 DB_FILE = "chinwag.sqlite3"
 
 
-class SQLiteStorage:
+class SQLiteStorage(AccountsSQL):
     """``fold`` is the server's casemapping: targets are keyed by their folded name."""
 
     def __init__(self, path: Path, fold: Callable[[str], str] = rfc1459_fold) -> None:
@@ -61,12 +64,16 @@ class SQLiteStorage:
             self.migrate()
             self.reader = sqlite3.connect(str(path), check_same_thread=False)
             self.reader.execute("PRAGMA busy_timeout=5000")
+            self.meta = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self.meta.execute("PRAGMA busy_timeout=5000")
         except (OSError, sqlite3.Error) as exc:
             raise LocalError(f"cannot open database {path}: {exc}") from None
         # Rows not yet on disk: queued, and being written by a flush (``inflight``).
         self.queue: list[Row] = []
         self.inflight: list[Row] = []
         self.lock = threading.Lock()  # guards the hand-over between queue and inflight
+        self.meta_lock = threading.Lock()  # serialises the accounts connection
+        self.room_queue: dict[str, Room | None] = {}
 
     @classmethod
     def in_dir(cls, data_dir: Path, fold: Callable[[str], str] = rfc1459_fold) -> SQLiteStorage:
@@ -103,25 +110,30 @@ class SQLiteStorage:
             self.queue.append(row)
 
     def flush(self) -> None:
-        """Write the queued rows in one transaction (safe to call from another thread)."""
+        """Write the queued rows and room snapshots in one transaction (safe to call from
+        another thread)."""
         with self.lock:
-            if not self.queue:
-                return
             rows, self.queue = self.queue, []
             self.inflight = rows
+        rooms = self.take_rooms()
+        if not rows and not rooms:
+            return
         try:
             self.db.execute("BEGIN")
-            self.db.executemany(
-                "INSERT INTO messages (target, target_key, source, command, text, at, msgid)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            if rows:
+                self.db.executemany(
+                    "INSERT INTO messages (target, target_key, source, command, text, at, msgid)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            self.write_rooms(rooms)
             self.db.execute("COMMIT")
         except sqlite3.Error:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             with self.lock:
                 self.queue[:0] = rows  # keep them for the next try; nothing is lost
+            self.requeue_rooms(rooms)
             raise
         finally:
             with self.lock:
@@ -153,4 +165,5 @@ class SQLiteStorage:
             self.flush()
         finally:
             self.reader.close()
+            self.meta.close()
             self.db.close()

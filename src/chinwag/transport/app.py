@@ -15,11 +15,12 @@ import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from chinwag.auth.credentials import Credentials
 from chinwag.errors import LocalError
 from chinwag.proto.casemap import folder
 from chinwag.server.build import build_server
 from chinwag.server.config import ServerConfig
-from chinwag.storage.base import MemoryStorage, Storage, StoredMessage
+from chinwag.storage.base import Account, MemoryStorage, Room, Storage, StoredMessage
 from chinwag.transport.tcp import IRCProtocol
 
 if TYPE_CHECKING:
@@ -59,6 +60,45 @@ class BackgroundFlush:
 
     def recent(self, target: str, limit: int) -> list[StoredMessage]:
         return self.inner.recent(target, limit)
+
+    # Accounts are read and written at once (they are small and rare); room snapshots
+    # are queued by the storage and written by the next flush.
+
+    def get_account(self, name: str) -> Account | None:
+        return self.inner.get_account(name)
+
+    def account_by_certfp(self, fingerprint: str) -> Account | None:
+        return self.inner.account_by_certfp(fingerprint)
+
+    def add_account(self, name: str, credentials: Credentials, at: float) -> bool:
+        return self.inner.add_account(name, credentials, at)
+
+    def set_credentials(self, name: str, credentials: Credentials) -> bool:
+        return self.inner.set_credentials(name, credentials)
+
+    def delete_account(self, name: str) -> bool:
+        return self.inner.delete_account(name)
+
+    def list_accounts(self) -> list[Account]:
+        return self.inner.list_accounts()
+
+    def set_locked_until(self, name: str, until: float) -> bool:
+        return self.inner.set_locked_until(name, until)
+
+    def add_certfp(self, name: str, fingerprint: str) -> bool:
+        return self.inner.add_certfp(name, fingerprint)
+
+    def del_certfp(self, name: str, fingerprint: str) -> bool:
+        return self.inner.del_certfp(name, fingerprint)
+
+    def save_room(self, room: Room) -> None:
+        self.inner.save_room(room)
+
+    def delete_room(self, name: str) -> None:
+        self.inner.delete_room(name)
+
+    def load_rooms(self) -> list[Room]:
+        return self.inner.load_rooms()
 
     def flush(self) -> None:
         if self.pending is None or self.pending.done():
