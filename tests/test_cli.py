@@ -72,7 +72,6 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
     from dataclasses import fields
 
     from chinwag.proto.limits import Limits
-
     from chinwag.server.config import AccountsConfig
 
     for f in (*fields(Limits), *fields(AccountsConfig)):
