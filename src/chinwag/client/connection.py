@@ -13,6 +13,16 @@ Once we have been in, a dropped connection is retried with exponential back-off;
 session takes a free variant of the nick if ours is still held by our ghost, and rejoins
 the channels we were in.
 
+Encryption. Each connection follows :func:`chinwag.client.trust.plan`: TLS first, plain
+text only when the TLS port is refused (and never when ``refuse_plain`` is set, nor on a
+reconnect once TLS has worked). A certificate that the verifying context accepts (a CA's,
+host name checked) is used as is; otherwise the client connects again without
+verification and :func:`chinwag.client.trust.judge` compares the certificate's SHA-256
+with the pin and the LAN announcement. A certificate nobody vouched for ends the client
+with a ``TrustNeeded`` event (the window asks the person and, if they trust it, pins it
+and connects again). Every opened connection reports ``Encryption`` before registering;
+reconnects check the pin again, silently.
+
 What this module does not do: parse user commands, or know anything about Tk.
 """
 
@@ -22,11 +32,24 @@ import asyncio
 import contextlib
 import queue
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterable
 
 from chinwag.client import events as ev
 from chinwag.client.session import DEFAULT_CAPS, NickInUseMode, Session
+from chinwag.client.trust import (
+    PLAIN_PORT,
+    TLS_PORT,
+    PinStore,
+    Plan,
+    client_context,
+    display_fingerprint,
+    fingerprint_hex,
+    judge,
+    plan,
+    unverified_context,
+)
 from chinwag.errors import ProtocolError
 from chinwag.proto.limits import MAX_INPUT_LINE
 from chinwag.proto.message import parse
@@ -52,6 +75,11 @@ def describe_connect_error(
 ) -> ev.ConnectFailed:
     """Turn a connect exception into a message a person can act on."""
     where = f"{host}:{port}"
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or exc.strerror or str(exc)
+        return ev.ConnectFailed(
+            "tls", f"The encrypted connection to {where} failed ({reason}): is it a TLS port?"
+        )
     if isinstance(exc, socket.gaierror):
         return ev.ConnectFailed("unknown-host", f"Unknown host {host!r}: check the server address.")
     if isinstance(exc, ConnectionRefusedError):
@@ -63,6 +91,31 @@ def describe_connect_error(
     if isinstance(exc, OSError):
         return ev.ConnectFailed("network", f"Cannot reach {where}: {exc.strerror or exc}")
     return ev.ConnectFailed("network", f"Cannot reach {where}: {exc}")
+
+
+def plain_refused(host: str, port: int, fallback: bool) -> ev.ConnectFailed:
+    """Only plain text was left, and the person refuses unencrypted connections."""
+    if fallback:
+        why = f"{host} offers no encrypted connection (port {port} is plain text)"
+    else:
+        why = f"{host}:{port} is a plain-text port (encrypted IRC is usually on {TLS_PORT})"
+    return ev.ConnectFailed(
+        "plain-refused", f"Not connecting: {why}, and unencrypted connections are turned off."
+    )
+
+
+class _Halt(Exception):
+    """This connection must not go ahead: post ``event`` and stop, without retrying."""
+
+    def __init__(self, event: ev.Event) -> None:
+        super().__init__(event)
+        self.event = event
+
+
+def _peer_fingerprint(writer: asyncio.StreamWriter) -> str:
+    ssl_object = writer.get_extra_info("ssl_object")
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    return fingerprint_hex(der or b"")
 
 
 class Client:
@@ -86,9 +139,24 @@ class Client:
         backoff_max: float = BACKOFF_MAX,
         idle_ping: float = IDLE_PING,
         ping_timeout: float = PING_TIMEOUT,
+        tls: bool | None = None,
+        refuse_plain: bool = False,
+        announced_fingerprint: str = "",
+        pins: PinStore | None = None,
+        verify_context: ssl.SSLContext | None = None,
+        default_ports: tuple[int, int] = (PLAIN_PORT, TLS_PORT),
     ) -> None:
+        """``tls``: None tries TLS first (see :func:`chinwag.client.trust.plan`, which
+        ``default_ports`` = (plain, TLS) feeds); ``announced_fingerprint``: what the
+        server announces on the LAN; ``verify_context``: the CAs to trust (the system's
+        by default)."""
         self.host = host
         self.port = port
+        self.plan: Plan = plan(port, tls, plain_port=default_ports[0], tls_port=default_ports[1])
+        self.refuse_plain = refuse_plain
+        self.announced_fingerprint = announced_fingerprint
+        self.pins = pins if pins is not None else PinStore()
+        self.verify_context = verify_context  # made when first needed (loading CAs takes time)
         self.nick = nick
         self.password = password
         self.username = username
@@ -110,6 +178,8 @@ class Client:
         self._writer: asyncio.StreamWriter | None = None
         self._stopping = False
         self._wake: asyncio.Event | None = None
+        self._port_tried = port
+        self._tls_port = 0  # the port TLS last worked on
 
     # -- public, any thread -----------------------------------------------------------------
 
@@ -231,14 +301,16 @@ class Client:
         reason = ""
         while not self._stopping:
             attempt += 1
-            self._post(ev.Connecting(self.host, self.port, attempt))
             try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(self.host, self.port, limit=4 * MAX_INPUT_LINE),
-                    self.connect_timeout,
-                )
+                reader, writer = await self._open(attempt)
+            except _Halt as halt:
+                self._post(halt.event)
+                reason = getattr(halt.event, "message", "The certificate was not trusted.")
+                break
             except (OSError, TimeoutError) as exc:
-                failure = describe_connect_error(exc, self.host, self.port, self.connect_timeout)
+                failure = describe_connect_error(
+                    exc, self.host, self._port_tried, self.connect_timeout
+                )
                 if not had_session or not self.reconnect:
                     self._post(failure)
                     reason = failure.message
@@ -269,6 +341,8 @@ class Client:
                     await asyncio.wait_for(writer.wait_closed(), 1.0)
             if session.ready:
                 had_session = True
+                if self._tls_port:  # never fall back to plain text once TLS has worked
+                    self.plan = [(self._tls_port, True)]
                 delay = self.backoff_initial
                 rejoin = session.joined_channels()
                 nick = session.nick
@@ -291,6 +365,68 @@ class Client:
             delay = min(delay * 2, self.backoff_max)
         self._post(ev.Stopped(reason))
 
+    async def _connect(
+        self, port: int, context: ssl.SSLContext | None
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.wait_for(
+            asyncio.open_connection(
+                self.host, port, limit=4 * MAX_INPUT_LINE, ssl=context,
+                ssl_handshake_timeout=self.connect_timeout if context else None,
+            ),
+            self.connect_timeout,
+        )  # fmt: skip
+
+    async def _open(self, attempt: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """Connect following the plan; report Connecting and Encryption (module docstring).
+
+        Raises OSError/TimeoutError for the last port tried (``_port_tried``), or _Halt.
+        """
+        for index, (port, tls) in enumerate(self.plan):
+            self._port_tried = port
+            if not tls and self.refuse_plain:
+                raise _Halt(plain_refused(self.host, port, fallback=index > 0))
+            self._post(ev.Connecting(self.host, port, attempt, tls=tls))
+            try:
+                if tls:
+                    return await self._open_tls(port)
+                streams = await self._connect(port, None)
+            except ConnectionRefusedError:
+                if index == len(self.plan) - 1:
+                    raise
+                continue  # TLS is not offered: fall back to plain text
+            self._post(ev.Encryption(self.host, port, False))
+            return streams
+        raise ConnectionRefusedError  # (an empty plan)
+
+    async def _open_tls(self, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        host = self.host
+        try:
+            if self.verify_context is None:
+                self.verify_context = client_context()
+            reader, writer = await self._connect(port, self.verify_context)
+            trusted_by = "ca"
+            fingerprint = _peer_fingerprint(writer)
+        except ssl.SSLCertVerificationError:  # self-signed, most likely: judge it ourselves
+            reader, writer = await self._connect(port, unverified_context())
+            fingerprint = _peer_fingerprint(writer)
+            pinned = self.pins.get(host, port)
+            verdict = judge(pinned, self.announced_fingerprint, fingerprint)
+            if verdict in ("new", "changed"):
+                writer.close()
+                pinned_shown = display_fingerprint(pinned) if pinned else ""
+                raise _Halt(
+                    ev.TrustNeeded(
+                        host, port, display_fingerprint(fingerprint), verdict, pinned_shown
+                    )
+                ) from None
+            if verdict == "announced":
+                with contextlib.suppress(OSError):
+                    self.pins.pin(host, port, fingerprint)
+            trusted_by = "pin" if verdict == "pinned" else "announced"
+        self._tls_port = port
+        self._post(ev.Encryption(host, port, True, display_fingerprint(fingerprint), trusted_by))
+        return reader, writer
+
     async def _read_loop(self, reader: asyncio.StreamReader, session: Session) -> str:
         """Read until the connection ends; return why it ended."""
         loop = asyncio.get_running_loop()
@@ -300,7 +436,7 @@ class Client:
             if not session.registered:
                 timeout = self.registration_timeout - (loop.time() - started)
                 if timeout <= 0:
-                    return f"No welcome from {self.host}:{self.port}: is it an IRC server?"
+                    return f"No welcome from {self.host}:{self._port_tried}: is it an IRC server?"
                 if session.probing:
                     timeout = min(timeout, PROBE_TIMEOUT)
             else:
@@ -314,7 +450,7 @@ class Client:
                     self._flush()
                     continue
                 if not session.registered:
-                    return f"No welcome from {self.host}:{self.port}: is it an IRC server?"
+                    return f"No welcome from {self.host}:{self._port_tried}: is it an IRC server?"
                 if pinged:
                     return "The server stopped answering (ping timeout)."
                 pinged = True

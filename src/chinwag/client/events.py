@@ -33,15 +33,53 @@ class Connecting(Event):
     host: str
     port: int
     attempt: int = 1
+    tls: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Encryption(Event):
+    """How the connection that just opened is protected (before registration starts).
+
+    ``tls`` False: plain text, readable by anyone on the network. Otherwise
+    ``fingerprint`` is the server certificate's SHA-256 (display form, ``AB:CD:…``) and
+    ``trusted_by`` says why it was accepted: "ca" (a certificate authority vouches for
+    it), "pin" (the person trusted it before), "announced" (it matches the server's LAN
+    announcement; now pinned).
+    """
+
+    host: str
+    port: int
+    tls: bool
+    fingerprint: str = ""
+    trusted_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TrustNeeded(Event):
+    """A self-signed certificate nobody vouched for: the client has stopped to ask.
+
+    ``status`` "new": a server not seen before; "changed": a pinned server shows another
+    certificate (``pinned`` is the old one), which could be someone impersonating it.
+    ``fingerprint`` is the display form (``AB:CD:…``) of the certificate's SHA-256; pin
+    it with :meth:`chinwag.client.trust.PinStore.pin` to trust it.
+    """
+
+    host: str
+    port: int
+    fingerprint: str
+    status: str  # "new" or "changed"
+    pinned: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectFailed(Event):
     """The first connection did not get us in; the client has stopped.
 
-    ``kind`` is one of "refused", "unknown-host", "timeout", "network", "nick-in-use",
-    "bad-nick", "bad-password", "server-error". ``suggestion`` is a free nickname when
-    ``kind`` is "nick-in-use" (the client checked it before giving up).
+    ``kind`` is one of "refused", "unknown-host", "timeout", "network", "tls" (the
+    encrypted handshake failed), "plain-refused" (only plain text was possible and the
+    person refuses it), "nick-in-use", "bad-nick", "bad-password", "server-error".
+    ``suggestion`` is a free nickname when ``kind`` is "nick-in-use" (the client checked
+    it before giving up).
     """
 
     kind: str
