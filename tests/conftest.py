@@ -1,4 +1,5 @@
-"""Fixtures shared by every test package: a real chinwag server on 127.0.0.1."""
+"""Fixtures shared by every test package: a real chinwag server on 127.0.0.1, and a TLS
+port on it with a self-signed certificate."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from chinwag.proto.limits import Limits
 from chinwag.server.config import ServerConfig
 from chinwag.transport.runner import ServerRunner
+from tests.client.tls import Cert, TLSListener, make_cert
 
 
 def make_test_config(tmp_path: Path, **changes: Any) -> ServerConfig:
@@ -49,3 +51,15 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., ServerRunner]]:
 def server(make_server: Callable[..., ServerRunner]) -> ServerRunner:
     """A running chinwag server on 127.0.0.1:<ephemeral> with default behaviour."""
     return make_server()
+
+
+@pytest.fixture
+def cert(tmp_path: Path) -> Cert:
+    """A self-signed ECDSA certificate for 127.0.0.1 (as a chinwag server makes its own)."""
+    return make_cert(tmp_path / "certs", "server")
+
+
+@pytest.fixture
+def listener(server: ServerRunner, cert: Cert) -> TLSListener:
+    """A TLS port on ``server`` presenting ``cert``."""
+    return TLSListener(server, cert)

@@ -218,3 +218,25 @@ def test_interfaces_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     assert Advertiser(1).interfaces == ["127.0.0.1", "10.0.0.2"]
     monkeypatch.delenv(MDNS_INTERFACES_ENV)
     assert default_interfaces() is InterfaceChoice.All
+
+
+def test_tls_port_and_fingerprint_come_from_the_txt_record() -> None:
+    from zeroconf import ServiceInfo
+
+    from chinwag.discovery import IRC_SERVICE, _found_from_info
+
+    def found(**props: str) -> FoundServer | None:
+        info = ServiceInfo(
+            IRC_SERVICE, f"test.{IRC_SERVICE}", port=6667, server="test.local.",
+            properties={"network": "n", **props}, parsed_addresses=["10.0.0.2"],
+        )  # fmt: skip
+        return _found_from_info(info)
+
+    fp = "AB:" * 31 + "AB"
+    with_tls = found(tls="6697", fp=fp)
+    assert with_tls is not None
+    assert (with_tls.port, with_tls.tls_port, with_tls.fingerprint) == (6667, 6697, fp)
+    plain = found()
+    assert plain is not None and (plain.tls_port, plain.fingerprint) == (None, "")
+    bad = found(tls="99999")
+    assert bad is not None and bad.tls_port is None

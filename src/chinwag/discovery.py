@@ -156,7 +156,8 @@ class FoundServer:
 
     ``name`` is the instance name ("chinwag on kitchen-pc"), ``host`` the mDNS host name
     ("kitchen-pc.local."), ``addresses`` its IPv4 addresses as strings. ``network`` and
-    ``version`` come from the TXT record (empty when absent, e.g. another IRC server).
+    ``version`` come from the TXT record (empty when absent, e.g. another IRC server),
+    and so do ``tls_port`` and ``fingerprint`` (``tls=``, ``fp=``) when the server has TLS.
     """
 
     name: str
@@ -170,6 +171,8 @@ class FoundServer:
     # The web service's ports (TXT http= and https=), when it runs one.
     http_port: int | None = None
     https_port: int | None = None
+    tls_port: int | None = None  # TXT ``tls=``: where the server also listens with TLS
+    fingerprint: str = ""  # TXT ``fp=``: its certificate's SHA-256, as announced
 
     @property
     def address(self) -> str:
@@ -335,11 +338,14 @@ def _found_from_info(info: ServiceInfo) -> FoundServer | None:
         software=props.get("software") or "",
         http_port=_port_or_none(props.get("http")),
         https_port=_port_or_none(props.get("https")),
+        tls_port=_port_or_none(props.get("tls")),
+        fingerprint=props.get("fp") or "",
     )
 
 
 def _port_or_none(text: str | None) -> int | None:
-    return int(text) if text and text.isascii() and text.isdigit() and int(text) < 65536 else None
+    port = int(text) if text and text.isascii() and text.isdigit() else 0
+    return port if 0 < port < 65536 else None
 
 
 class DiscoveryBrowser:

@@ -25,16 +25,6 @@ def pins(tmp_path: Path) -> PinStore:
 
 
 @pytest.fixture
-def cert(tmp_path: Path) -> Cert:
-    return make_cert(tmp_path / "certs", "server")
-
-
-@pytest.fixture
-def listener(server: ServerRunner, cert: Cert) -> TLSListener:
-    return TLSListener(server, cert)
-
-
-@pytest.fixture
 def connect(
     make_client: Callable[..., Watched], pins: PinStore, listener: TLSListener
 ) -> Iterator[Callable[..., Watched]]:

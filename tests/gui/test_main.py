@@ -18,6 +18,9 @@ def test_options() -> None:
     main.configure_parser(parser)
     args = parser.parse_args(["--server", "h:7000", "--nick", "al", "--theme", "dark"])
     assert (args.server, args.nick, args.theme, args.password) == ("h:7000", "al", "dark", None)
+    assert args.tls is None  # TLS first, plain text only when nothing else is offered
+    assert parser.parse_args(["--tls"]).tls is True
+    assert parser.parse_args(["--no-tls"]).tls is False
 
 
 def test_importing_the_entry_point_does_not_load_tkinter() -> None:

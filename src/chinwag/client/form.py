@@ -26,6 +26,9 @@ class ConnectRequest:
     port: int
     nick: str
     password: str | None = None
+    tls: bool | None = None  # None: TLS first (see chinwag.client.trust.plan)
+    fingerprint: str = ""  # what the server announces on the LAN, if it was found there
+    refuse_plain: bool = False
 
 
 def parse_server(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, int | None]:
@@ -89,6 +92,6 @@ def explain_failure(failure: ev.ConnectFailed) -> tuple[str, str]:
         return "nick", failure.message
     if failure.kind == "bad-password":
         return "password", f"The server refused the password: {failure.message}"
-    if failure.kind in ("unknown-host", "refused", "timeout", "network"):
+    if failure.kind in ("unknown-host", "refused", "timeout", "network", "tls", "plain-refused"):
         return "host", failure.message
     return "", f"The server said: {failure.message}"

@@ -31,6 +31,7 @@ from chinwag.proto.casemap import folder
 SERVER = ""  # the key of the server conversation
 # Lines kept per conversation; older ones are dropped.
 MAX_LINES = 2000
+PLAIN_WARNING = "Not encrypted: others on this network can read your messages"
 
 # Nick colours chosen to be readable on the light and on the dark background.
 LIGHT_NICK_COLOURS = (
@@ -167,6 +168,7 @@ class ChatModel:
         self.chantypes = "#&"
         self.connected = False
         self.status = "Not connected"
+        self.encryption: ev.Encryption | None = None  # how the last connection was protected
         self.away = False
         self.conversations: dict[str, Conversation] = {SERVER: Conversation("server", "server")}
         self.current = SERVER
@@ -354,9 +356,26 @@ class ChatModel:
         update: Update = handler(event)
         return update
 
+    def security(self) -> tuple[str, bool]:
+        """The status bar's lock: (text, True when it is a warning); ("", False) before
+        any connection."""
+        e = self.encryption
+        if e is None:
+            return "", False
+        if not e.tls:
+            return PLAIN_WARNING, True
+        return f"Encrypted (TLS) — fingerprint {e.fingerprint[:14]}…", False
+
     def _on_Connecting(self, e: ev.Connecting) -> Update:
-        self.status = f"Connecting to {e.host}:{e.port}…"
+        self.status = f"Connecting to {e.host}:{e.port}{' (TLS)' if e.tls else ''}…"
         return Update(status=True)
+
+    def _on_Encryption(self, e: ev.Encryption) -> Update:
+        self.encryption = e
+        update = Update(status=True)
+        if not e.tls:
+            self._add(SERVER, Line(e.time, "error", PLAIN_WARNING + "."), update)
+        return update
 
     def _on_Registered(self, e: ev.Registered) -> Update:
         self.nick, self.network = e.nick, e.network

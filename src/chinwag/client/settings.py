@@ -1,5 +1,5 @@
-"""The client's settings file: last server, nickname, theme and where private chats open,
-as JSON.
+"""The client's settings file: last server, nickname, theme, where private chats open and
+whether to refuse unencrypted connections, as JSON.
 
 It lives in the user's config directory (platformdirs), or in ``$CHINWAG_CONFIG_DIR``
 when that is set (tests point it at a temporary directory). A missing or broken file
@@ -41,6 +41,7 @@ class Settings:
     nick: str = ""
     theme: str = "light"
     private_windows: bool = False  # private chats in their own windows, not the sidebar
+    refuse_plain: bool = False  # never connect without encryption
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:

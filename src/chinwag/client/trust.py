@@ -157,17 +157,31 @@ def unverified_context() -> ssl.SSLContext:
     return context
 
 
+def _announces(server: Any, host: str) -> bool:
+    names = {str(getattr(server, "host", "")).lower().rstrip(".")}
+    names.update(str(a).lower() for a in getattr(server, "addresses", ()))
+    return host.lower().strip("[]") in names
+
+
 def announced_fingerprint(servers: Iterable[Any], host: str) -> str:
     """The fingerprint a server found on the LAN (FoundServer-like) announces for ``host``.
 
     Only an exact match is ever accepted silently, so which port it was announced with
     does not matter: a certificate with that fingerprint is that server's.
     """
-    host = host.lower().strip("[]")
     for s in servers:
         fingerprint = normalize_fingerprint(getattr(s, "fingerprint", "") or "")
-        names = {str(getattr(s, "host", "")).lower().rstrip(".")}
-        names.update(str(a).lower() for a in getattr(s, "addresses", ()))
-        if fingerprint and host in names:
+        if fingerprint and _announces(s, host):
             return fingerprint
     return ""
+
+
+def announced_tls(servers: Iterable[Any], host: str, port: int) -> bool:
+    """True when a server found on the LAN announces TLS on ``host:port``."""
+    for s in servers:
+        tls_ports = {getattr(s, "tls_port", None)}
+        if getattr(s, "tls", False):
+            tls_ports.add(getattr(s, "port", None))
+        if port in tls_ports and _announces(s, host):
+            return True
+    return False

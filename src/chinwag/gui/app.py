@@ -16,6 +16,7 @@ what events mean (:mod:`chinwag.client.model`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import shutil
 import subprocess
@@ -31,10 +32,12 @@ from chinwag.client.connection import Client
 from chinwag.client.form import ConnectRequest, explain_failure, validate
 from chinwag.client.model import ChatModel, Update
 from chinwag.client.settings import Settings
+from chinwag.client.trust import PinStore, announced_fingerprint, announced_tls
 from chinwag.gui import theme
 from chinwag.gui.chat_view import ChatView
 from chinwag.gui.connect_view import ConnectView
 from chinwag.gui.private_window import PrivateWindow
+from chinwag.gui.trust_dialog import AskTrust, TrustDialog
 
 POLL_MS = 40
 # Events handled per poll, so a flood of lines cannot freeze the window.
@@ -79,7 +82,8 @@ def make_client(request: ConnectRequest) -> Client:
     username = request.nick.lower()[:10] or "chinwag"
     return Client(
         request.host, request.port, request.nick, password=request.password,
-        username=username, realname=request.nick,
+        username=username, realname=request.nick, tls=request.tls,
+        announced_fingerprint=request.fingerprint, refuse_plain=request.refuse_plain,
     )  # fmt: skip
 
 
@@ -98,8 +102,15 @@ class App:
         client_factory: Callable[[ConnectRequest], Client] = make_client,
         notifier: Callable[[str, str], None] | None = desktop_notify,
         save_settings: bool = True,
+        tls: bool | None = None,
+        ask: AskTrust = TrustDialog,
+        pins: PinStore | None = None,
     ) -> None:
         self.root = root
+        self.tls = tls  # --tls / --no-tls; None: TLS first
+        self.ask_trust = ask
+        self.pins = pins if pins is not None else PinStore()
+        self.trust_dialog: TrustDialog | None = None
         self.settings = settings
         self.open_url = open_url
         self.client_factory = client_factory
@@ -125,6 +136,7 @@ class App:
             host=settings.host, port=str(settings.port), nick=settings.nick, password=""
         )
         self.connect_view.set_found([])
+        self.connect_view.set_refuse_plain(settings.refuse_plain)
         self.connect_view.pack(fill="both", expand=True)
         self.connect_view.focus_first_empty()
         self._browser: Closable | None = None
@@ -145,6 +157,17 @@ class App:
         if request is None:
             view.set_status("")
             return
+        found = view.found
+        tls = self.tls
+        if tls is None and announced_tls(found, request.host, request.port):
+            tls = True
+        request = dataclasses.replace(
+            request, tls=tls, refuse_plain=view.refuse_plain(),
+            fingerprint=announced_fingerprint(found, request.host),
+        )  # fmt: skip
+        if request.refuse_plain != self.settings.refuse_plain:
+            self.settings.refuse_plain = request.refuse_plain
+            self._save()
         view.set_status(f"Connecting to {request.host}:{request.port}…", error=False)
         view.set_busy(True)
         self.request = request
@@ -163,6 +186,30 @@ class App:
         if field:
             view.entries[field].focus_set()
             view.entries[field].select_range(0, "end")
+
+    def _trust_needed(self, need: ev.TrustNeeded) -> None:
+        """A certificate nobody vouched for: ask the person (see trust_dialog)."""
+        if self.chat is not None:  # it changed while we were in: back to the dialog
+            self.logout("Certificate changed")
+        self._drop_client()
+        view = self.connect_view
+        view.set_busy(False)
+        view.set_status(f"Check the certificate of {need.host}:{need.port}.", error=False)
+        self.trust_dialog = self.ask_trust(
+            self.root, self.palette, self.fonts, need, lambda ok: self._trusted(need, ok)
+        )
+
+    def _trusted(self, need: ev.TrustNeeded, trusted: bool) -> None:
+        self.trust_dialog = None
+        if self.closed:
+            return
+        if not trusted:
+            self.connect_view.set_status(
+                f"Not connected: you did not trust the certificate of {need.host}:{need.port}."
+            )
+            return
+        self.pins.pin(need.host, need.port, need.fingerprint)
+        self.connect()
 
     def _new_model(self) -> ChatModel:
         return ChatModel(private_windows=self.settings.private_windows)
@@ -378,6 +425,9 @@ class App:
             view.pick_found(0)
 
     def handle(self, event: ev.Event) -> None:
+        if isinstance(event, ev.TrustNeeded):
+            self._trust_needed(event)
+            return
         if self.chat is None:
             if isinstance(event, ev.ConnectFailed):
                 self._connect_failed(event)

@@ -75,6 +75,11 @@ class ChatView(ttk.Frame):
         self.windows_check["variable"] = self._windows_var
         self.windows_check.pack(side="right")
         self.setvar(self._windows_var, "1" if model.private_windows else "0")
+        # The lock: always in view, so nobody types into a plain-text connection unawares.
+        self.lock_icon = tk.Canvas(status_row, width=12, height=14, highlightthickness=0)
+        self.lock_icon.pack(side="left", padx=(0, 4))
+        self.lock = ttk.Label(status_row, text="")
+        self.lock.pack(side="left", padx=(0, 14))
         self.status = ttk.Label(status_row, text="", style="Muted.TLabel")
         self.status.pack(side="left", fill="x", expand=True)
 
@@ -120,6 +125,7 @@ class ChatView(ttk.Frame):
         style_listbox(self.members, p)
         self.messages.restyle(p)
         self.redraw_members()
+        self.redraw_security()
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -144,6 +150,7 @@ class ChatView(ttk.Frame):
             self.redraw_topic()
         if update.status:
             self.status.configure(text=self.model.status)
+            self.redraw_security()
 
     def redraw_all(self) -> None:
         self.redraw_sidebar()
@@ -151,6 +158,23 @@ class ChatView(ttk.Frame):
         self.redraw_members()
         self.messages.redraw(self.model.conversation().lines)
         self.status.configure(text=self.model.status)
+        self.redraw_security()
+
+    def redraw_security(self) -> None:
+        """The lock: closed for TLS, open and in the error colour for plain text."""
+        text, warning = self.model.security()
+        self.lock.configure(text=text, style="Error.TLabel" if warning else "TLabel")
+        icon, p = self.lock_icon, self.palette
+        icon.delete("all")
+        icon.configure(background=p.bg)
+        if not text:
+            return
+        colour = p.error if warning else p.fg
+        # A shackle over a body; open (lifted, one leg free) for plain text.
+        lift = 2 if warning else 0
+        shackle = [3, 7 - lift, 3, 2 - lift, 9, 2 - lift, 9, 4 if warning else 7]
+        icon.create_line(shackle, fill=colour, width=2)
+        icon.create_rectangle(1, 7, 11, 13, fill=colour, outline=colour)
 
     def redraw_sidebar(self) -> None:
         rows = self.model.sidebar()

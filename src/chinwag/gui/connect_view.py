@@ -20,6 +20,16 @@ from chinwag.gui.theme import Palette, style_listbox
 FIELDS = ("host", "port", "nick", "password")
 
 
+def found_port(server: Any) -> tuple[int, bool]:
+    """(port to connect to, encrypted) for a found server: its TLS port when it has one."""
+    if getattr(server, "tls", False):
+        return int(server.port), True
+    tls_port = getattr(server, "tls_port", None)
+    if tls_port:
+        return int(tls_port), True
+    return int(server.port), False
+
+
 class ConnectView(ttk.Frame):
     def __init__(
         self,
@@ -70,6 +80,15 @@ class ConnectView(ttk.Frame):
         ttk.Label(box, text="(optional)", style="Muted.TLabel", font=fonts["small"]).grid(
             row=row - 1, column=1, sticky="e"
         )
+        # A Checkbutton on a plain Tcl variable name (no tk.Variable: see ChatView).
+        self._plain_var = f"chinwag_refuse_plain_{id(self)}"
+        self.refuse_plain_check = ttk.Checkbutton(
+            box, text="Refuse unencrypted connections", style="Muted.TCheckbutton"
+        )
+        self.refuse_plain_check["variable"] = self._plain_var
+        self.refuse_plain_check.grid(row=row, column=1, sticky="w", pady=(8, 0))
+        self.set_refuse_plain(False)
+        row += 1
         self.status = ttk.Label(box, text="", style="Error.TLabel", wraplength=360)
         self.status.grid(row=row, column=0, columnspan=2, sticky="w", pady=(10, 0))
         self.button = ttk.Button(
@@ -96,6 +115,12 @@ class ConnectView(ttk.Frame):
                 self.entries[name].focus_set()
                 self.entries[name].icursor("end")
                 break
+
+    def refuse_plain(self) -> bool:
+        return str(self.getvar(self._plain_var)) in ("1", "True", "true")
+
+    def set_refuse_plain(self, on: bool) -> None:
+        self.setvar(self._plain_var, "1" if on else "0")
 
     def error_text(self, name: str) -> str:
         return str(self.error_labels[name].cget("text"))
@@ -129,7 +154,9 @@ class ConnectView(ttk.Frame):
             return
         for s in self.found:
             net = f"  ({s.network})" if getattr(s, "network", "") else ""
-            self.found_list.insert("end", f"{s.name}{net} — {s.address}:{s.port}")
+            port, tls = found_port(s)
+            lock = "  (encrypted)" if tls else ""
+            self.found_list.insert("end", f"{s.name}{net} — {s.address}:{port}{lock}")
         self.found_label.grid(row=2, column=0, columnspan=2, sticky="w")
         self.found_list.grid(row=3, column=0, columnspan=2, sticky="we", pady=(2, 8))
         self.found_list.configure(height=min(4, len(self.found)))
@@ -138,7 +165,7 @@ class ConnectView(ttk.Frame):
         server = self.found[index]
         self.found_list.selection_clear(0, "end")
         self.found_list.selection_set(index)
-        self.fill(host=server.address, port=str(server.port))
+        self.fill(host=server.address, port=str(found_port(server)[0]))
 
     def _on_pick(self, _event: object) -> None:
         sel = self.found_list.curselection()  # type: ignore[no-untyped-call]

@@ -7,6 +7,7 @@ examples:
   chinwag
   chinwag --server 192.168.1.20 --nick alice
   chinwag client --server chat.local:6697 --nick bob --theme dark
+  chinwag --server 10.0.0.5:7000 --tls --nick carol
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nick", metavar="NAME", help="your nickname")
     parser.add_argument("--password", metavar="PASSWORD", help="server password, if it has one")
     parser.add_argument("--theme", choices=THEMES, help="light or dark look (remembered)")
+    parser.add_argument(
+        "--tls",
+        action=argparse.BooleanOptionalAction,
+        help="--tls: encrypted only (port 6697 unless given); --no-tls: plain text only. "
+        "Default: TLS first, plain text only when the server offers nothing else",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     except tk.TclError as exc:
         print(f"chinwag: cannot open a window: {exc}", file=sys.stderr)
         return 1
-    app = App(root, settings)
+    app = App(root, settings, tls=getattr(args, "tls", None))
     view = app.connect_view
     if getattr(args, "server", None):
         host, port = parse_server(args.server)
