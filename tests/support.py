@@ -108,3 +108,22 @@ class LineClient:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
+
+
+def flood_until_cut_off(
+    is_gone: Callable[[], bool], talker: LineClient, listener: LineClient, payload: int = 400
+) -> int:
+    """Have ``talker`` fill #lobby until ``is_gone()`` (a client that never reads was cut
+    off), while ``listener`` keeps reading. Returns how many lines were sent; fails if the
+    cut never came. Afterwards the listener must still have every line (callers check)."""
+    text = "z" * payload
+    deadline = time.monotonic() + 6 * TIMEOUT
+    sent = 0
+    while time.monotonic() < deadline:
+        for _ in range(50):
+            talker.send(f"PRIVMSG #lobby :{sent} {text}")
+            sent += 1
+        listener.collect(0.05)
+        if is_gone():
+            return sent
+    raise AssertionError("the client that never reads was never cut off")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from chinwag.transport.runner import ServerRunner
 from tests.conftest import make_test_config
-from tests.support import TIMEOUT, LineClient, wait_until
+from tests.support import TIMEOUT, LineClient, flood_until_cut_off, wait_until
 
 
 def connect(server: ServerRunner, nick: str, caps: list[str] | None = None) -> LineClient:
@@ -187,18 +187,9 @@ class TestLimits:
         sleeper.sendall(b"NICK sleeper\r\nUSER s 0 * :S\r\n")  # and never reads again
         talker, listener = connect(server, "talker"), connect(server, "listener")
         wait_until(lambda: server.call(lambda core: core.find_user("sleeper") is not None))
-        payload = "z" * 400
-        received = 0
-        deadline = time.monotonic() + 6 * TIMEOUT
-        gone = False
-        sent = 0
-        while time.monotonic() < deadline and not gone:
-            for _ in range(50):
-                talker.send(f"PRIVMSG #lobby :{sent} {payload}")
-                sent += 1
-            received += len([m for m in listener.collect(0.05) if m.command == "PRIVMSG"])
-            gone = server.call(lambda core: core.find_user("sleeper") is None)
-        assert gone, "the slow reader was never disconnected"
+        flood_until_cut_off(
+            lambda: server.call(lambda core: core.find_user("sleeper") is None), talker, listener
+        )
         quits = [m for m in listener.collect(0.5) + listener.received if m.command == "QUIT"]
         assert any(m.nick == "sleeper" and "SendQ exceeded" in m.params[0] for m in quits)
         talker.send("PRIVMSG #lobby :last one")

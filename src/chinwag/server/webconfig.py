@@ -48,11 +48,28 @@ class FilesConfig:
 class WebConfig:
     http: tuple[Address, ...] = ()
     https: tuple[Address, ...] = ()
+    # Web pages of other origins allowed to open IRC WebSockets here ("https://host:port");
+    # the server's own page always may.
+    allowed_origins: tuple[str, ...] = ()
     files: FilesConfig = field(default_factory=FilesConfig)
 
     @property
     def enabled(self) -> bool:
         return bool(self.http or self.https)
+
+
+def parse_origins(value: Any) -> tuple[str, ...]:
+    """``web.allowed_origins``: a list of "http(s)://host[:port]" origins."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError('web.allowed_origins: expected a list of "https://host:port" strings')
+    origins = []
+    for v in value:
+        origin = v.strip().rstrip("/").lower()
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ConfigError(f"web.allowed_origins: {v!r} is not an origin like https://host:port")
+        origins.append(origin)
+    return tuple(origins)
 
 
 def web_from_mapping(
@@ -65,9 +82,12 @@ def web_from_mapping(
         raise ConfigError("[web] must be a table")
     changes: dict[str, Any] = {}
     for key in web:
-        if key not in ("http", "https"):
+        if key not in ("http", "https", "allowed_origins"):
             raise ConfigError(f"unknown key web.{key}")
         value = web[key]
+        if key == "allowed_origins":
+            changes[key] = parse_origins(value)
+            continue
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f'web.{key}: expected a list of "HOST:PORT" strings')
         changes[key] = tuple(parse_address(v) for v in value)

@@ -231,12 +231,6 @@ class ServerApp:
                 await asyncio.get_running_loop().run_in_executor(None, adv.close)
             for srv in self.servers:
                 srv.close()
-            if self.web is not None:
-                web, self.web = self.web, None
-                try:
-                    await web.stop()
-                except Exception:
-                    log.exception("stopping the web service failed")
             self.core.shutdown(reason)
             self.core.flush()
             if self._tick_task is not None:
@@ -248,6 +242,13 @@ class ServerApp:
             for proto in list(self.live):  # still not drained: a client that stopped reading
                 if proto.transport is not None:
                     proto.transport.abort()
+            # After the core: WebSocket clients got their ERROR line like everyone else.
+            if self.web is not None:
+                web, self.web = self.web, None
+                try:
+                    await web.stop()
+                except Exception:
+                    log.exception("stopping the web service failed")
             self.servers = []
             try:
                 self.storage.close()

@@ -32,7 +32,7 @@ from chinwag.server.core import Server
 log = logging.getLogger("chinwag.web")
 
 # Route modules: each has setup(app: web.Application) -> None.
-ROUTE_MODULES = ("chinwag.web.health",)
+ROUTE_MODULES = ("chinwag.web.health", "chinwag.web.ws", "chinwag.web.client")
 BACKLOG = 1024
 SHUTDOWN_SECONDS = 2.0  # time open requests get to finish on stop
 

@@ -1,0 +1,182 @@
+"""IRC over WebSocket at ``/ws``, as the IRCv3 WebSocket spec describes.
+
+A browser (or any web IRC client) opens a WebSocket with the ``text.ircv3.net`` or
+``binary.ircv3.net`` subprotocol; no subprotocol means text. Each WebSocket message is
+one IRC line without CR/LF, both ways: text frames carry UTF-8, binary frames raw bytes.
+
+Each connection is a :class:`~chinwag.server.state.Link` of the server core, exactly as
+a TCP connection is, so every limit applies the same way: connections per IP
+(``Server.connect``), line length (an over-long line earns 417 and the connection
+lives), flood control and the receive queue (``Server.receive``), and the send queue:
+lines go straight into the connection's transport buffer, one ``write`` per event-loop
+turn, and a client whose buffer passes ``limits.sendq_bytes`` is cut off without anyone
+else waiting for it.
+
+aiohttp does the handshake, reads frames, answers pings and closes. Outgoing data
+frames are built here (a 2-10 byte header, never masked from a server, RFC 6455 §5.2)
+so that the core's synchronous flush can write them without an ``await`` per line.
+
+The ``Origin`` header is checked before the upgrade: the page's own origin, or one
+listed in ``web.allowed_origins``; a request without one (a non-browser client) is let
+through, as it proves nothing either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from typing import cast
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from chinwag.proto.limits import MAX_INPUT_LINE
+from chinwag.server.core import Server
+from chinwag.server.state import User
+from chinwag.web.app import CONTEXT
+
+log = logging.getLogger("chinwag.web")
+
+PATH = "/ws"
+TEXT = "text.ircv3.net"
+BINARY = "binary.ircv3.net"
+SUBPROTOCOLS = (TEXT, BINARY)
+# A message longer than any line we would take (tags + body, twice over) closes the
+# connection (1009); one merely over the line limit gets 417, as on TCP.
+MAX_MESSAGE_BYTES = 2 * MAX_INPUT_LINE
+# A closing link with more than this still unsent is dropped at once (it stopped
+# reading); less is flushed first, so the ERROR line saying why gets there.
+ABORT_BUFFERED = 64 * 1024
+CLOSE_NORMAL = 1000
+
+_OP_TEXT = 0x1
+_OP_BINARY = 0x2
+_OP_CLOSE = 0x8
+_FIN = 0x80
+
+
+def frame(opcode: int, payload: bytes) -> bytes:
+    """One unmasked, final WebSocket frame (RFC 6455 §5.2)."""
+    n = len(payload)
+    if n < 126:
+        return bytes((_FIN | opcode, n)) + payload
+    if n < 1 << 16:
+        return struct.pack("!BBH", _FIN | opcode, 126, n) + payload
+    return struct.pack("!BBQ", _FIN | opcode, 127, n) + payload
+
+
+def frames(data: bytes, opcode: int) -> bytes:
+    """The core's CRLF-ended lines as one frame per line."""
+    if opcode == _OP_TEXT:
+        try:
+            data.decode()
+        except UnicodeDecodeError:  # text frames must be UTF-8: repair, never refuse
+            data = data.decode("utf-8", "replace").encode()
+    return b"".join(frame(opcode, line) for line in data.split(b"\r\n") if line)
+
+
+class WebSocketLink:
+    """The core's view of one WebSocket connection (write / close / buffered)."""
+
+    __slots__ = ("opcode", "transport")
+
+    def __init__(self, transport: asyncio.Transport, binary: bool) -> None:
+        self.transport: asyncio.Transport | None = transport
+        self.opcode = _OP_BINARY if binary else _OP_TEXT
+
+    def write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(frames(data, self.opcode))
+
+    def close(self) -> None:
+        transport, self.transport = self.transport, None
+        if transport is None or transport.is_closing():
+            return
+        if transport.get_write_buffer_size() > ABORT_BUFFERED:
+            transport.abort()
+            return
+        transport.write(frame(_OP_CLOSE, struct.pack("!H", CLOSE_NORMAL)))
+        transport.close()
+
+    def buffered(self) -> int:
+        transport = self.transport
+        return 0 if transport is None else transport.get_write_buffer_size()
+
+
+def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
+    """The page's own origin, a configured one, or no Origin header at all."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    origin = origin.strip().rstrip("/").lower()
+    if origin in (o.rstrip("/").lower() for o in allowed):
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False  # "null" (a sandboxed frame or a file) and anything odd
+    return parts.netloc == request.host.lower() and parts.scheme == request.scheme
+
+
+def line_of(data: bytes) -> bytes | None:
+    """The line in one client message: a trailing CRLF is forgiven, one inside is not
+    (one message is one line)."""
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    if data.endswith(b"\r"):
+        data = data[:-1]
+    if b"\n" in data or b"\r" in data:
+        return None
+    return data
+
+
+async def irc_websocket(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[CONTEXT]
+    if not origin_allowed(request, ctx.config.web.allowed_origins):
+        log.info(
+            "refused a WebSocket from %s: origin %s", request.remote, request.headers["Origin"]
+        )
+        raise web.HTTPForbidden(text="This origin may not connect.\n")
+    ws = web.WebSocketResponse(
+        protocols=SUBPROTOCOLS, compress=False, max_msg_size=MAX_MESSAGE_BYTES, autoping=True
+    )
+    await ws.prepare(request)
+    transport = cast(asyncio.Transport, request.transport)
+    peer = transport.get_extra_info("peername") or ("?", 0)
+    core: Server = ctx.core
+    user = core.connect(
+        WebSocketLink(transport, ws.ws_protocol == BINARY), str(peer[0]), int(peer[1])
+    )
+    if user is None:
+        return ws
+    reason = "Connection closed"
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                data = cast(str, msg.data).encode("utf-8", "surrogatepass")
+            elif msg.type == WSMsgType.BINARY:
+                data = cast(bytes, msg.data)
+            else:
+                if msg.type == WSMsgType.ERROR:
+                    reason = f"Read error: {ws.exception().__class__.__name__}"
+                break
+            line = line_of(data)
+            if line is not None:
+                core.receive(user, line + b"\n")
+            if user.closed:
+                break
+        if ws.close_code not in (None, CLOSE_NORMAL, 1001, 1005):
+            reason = f"Connection closed ({ws.close_code})"
+    finally:
+        gone(core, user, reason)
+    return ws
+
+
+def gone(core: Server, user: User, reason: str) -> None:
+    if not user.closed:
+        core.connection_lost(user, reason)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(PATH, irc_websocket)
