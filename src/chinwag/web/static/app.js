@@ -95,7 +95,7 @@ function start(options) {
   client.addEventListener("status", onStatus);
   client.addEventListener("registered", onRegistered);
   client.addEventListener("isupport", (ev) => state.configure(ev.detail.isupport));
-  client.addEventListener("message", (ev) => onMessage(ev.detail.msg));
+  client.addEventListener("message", (ev) => onMessage(ev.detail.msg, ev.detail.batch));
   client.addEventListener("error", (ev) => onClientError(ev.detail));
   client.addEventListener("closed", onClosed);
   client.addEventListener("reconnecting", (ev) => {
@@ -164,7 +164,7 @@ function onClientError(err) {
   }
 }
 
-function onMessage(msg) {
+function onMessage(msg, batch) {
   // A labeled reply to something we sent that failed: mark the line "not sent".
   if (msg.tags.label && (/^4\d\d$/.test(msg.command) || msg.command === "FAIL")) {
     for (const buf of state.buffers.values()) {
@@ -174,7 +174,7 @@ function onMessage(msg) {
       }
     }
   }
-  const result = state.apply(msg);
+  const result = state.apply(msg, { history: batch === "chathistory" });
   if (!result) {
     if (/^[45]\d\d$/.test(msg.command) || msg.command === "FAIL") {
       serverLine(msg.params.slice(1).join(" "), "error", state.current);

@@ -343,12 +343,13 @@ export class Client extends EventTarget {
     this.dispatch(msg);
   }
 
-  dispatch(msg) {
+  // `batch` names the batch type a message came in (e.g. "chathistory": old news).
+  dispatch(msg, batch = null) {
     const label = msg.tags.label;
     if (label && this.settle(label, { type: "", messages: [msg] })) {
       if (msg.command === "FAIL" || msg.command === "ACK") return;
     }
-    this.emit("message", { msg });
+    this.emit("message", { msg, batch });
   }
 
   nextNick(nick) {
@@ -514,7 +515,7 @@ export class Client extends EventTarget {
     if (batch.type === "soju.im/search" && this.settle(`${batch.type} `, batch)) return;
     if (this.settle(fallback, batch)) return;
     // Not asked for (a labeled response to a text, or a netjoin): deliver each message.
-    for (const m of flatten(batch)) this.dispatch(m);
+    for (const m of flatten(batch)) this.dispatch(m, batch.type);
   }
 }
 

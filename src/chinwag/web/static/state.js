@@ -88,7 +88,8 @@ export class State {
   }
 
   // Fold one message in. Returns {buffer, line, notify} or null when nothing to show.
-  apply(msg) {
+  // `history`: the message is a replay (a chathistory batch), not news.
+  apply(msg, { history = false } = {}) {
     const from = irc.parsePrefix(msg.source).nick;
     const info = (buf, text, kind = "info") => {
       const line = { time: msgTime(msg), stamp: msg.tags.time, nick: "", kind, text };
@@ -105,12 +106,12 @@ export class State {
         const buf = serverNotice && !this.isChannel(target)
           ? this.buffer(SERVER_BUFFER)
           : this.buffer(target, this.isChannel(target) ? "channel" : "query");
-        const line = this.line(msg);
+        const line = this.line(msg, { history });
         if (line.label && buf.settle(line)) return { buffer: buf, line, replaced: true };
         if (line.id && buf.has(line.id)) return null;
         buf.push(line);
-        if (!line.self) buf.noteUnread(line);
-        const notify = !line.self && (buf.kind === "query" || line.highlight);
+        if (!line.self && (!history || buf.readMarker)) buf.noteUnread(line);
+        const notify = !line.self && !history && (buf.kind === "query" || line.highlight);
         return { buffer: buf, line, notify };
       }
       case "JOIN": {

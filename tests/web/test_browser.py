@@ -1,0 +1,209 @@
+"""The browser client end to end: Debian's Chromium driven by Playwright, against a real
+server on loopback, with the desktop client's core as a third person in the room.
+
+Chromium is launched from its Debian path (no browser download happens, or can). Every
+wait is bounded by a multiple of TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from chinwag.client import events as ev
+from chinwag.client.connection import Client
+from chinwag.server.webconfig import WebConfig
+from chinwag.transport.runner import ServerRunner
+from tests.client.conftest import Watched
+from tests.support import TIMEOUT
+from tests.web.conftest import LOOPBACK, base_url
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = int(2 * TIMEOUT * 1000)
+
+pytestmark = pytest.mark.timeout(20 * TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Pages in contexts of their own (separate storage: separate people)."""
+    contexts = []
+
+    def make(width: int = 1280, height: int = 800) -> Page:
+        ctx = browser.new_context(viewport={"width": width, "height": height})
+        ctx.set_default_timeout(WAIT_MS)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.errors = errors  # type: ignore[attr-defined]
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture
+def desktop() -> Iterator[Callable[..., Watched]]:
+    made: list[Client] = []
+
+    def make(port: int, nick: str) -> Watched:
+        client = Client("127.0.0.1", port, nick, backoff_initial=0.2)
+        client.start()
+        made.append(client)
+        return Watched(client)
+
+    yield make
+    for client in made:
+        client.close(TIMEOUT)
+
+
+def log_in(page: Page, url: str, nick: str, **options: Any) -> Page:
+    page.goto(url)
+    page.fill("#login-nick", nick)
+    if options.get("password"):
+        page.fill("#login-password", options["password"])
+    if options.get("register"):
+        page.check("#login-register")
+    page.click("#login-submit")
+    expect(page.locator("#chat")).to_be_visible()
+    expect(page.locator("#buffer-name")).to_have_text("#lobby")
+    return page
+
+
+def say(page: Page, text: str) -> None:
+    page.fill("#input", text)
+    page.press("#input", "Enter")
+
+
+def line_texts(page: Page) -> list[str]:
+    return page.locator("#lines .line .text").all_text_contents()
+
+
+def member(page: Page, nick: str) -> Any:
+    return page.locator(f'#member-list li[data-nick="{nick}"]')
+
+
+def test_two_browsers_and_a_desktop_client_share_the_lobby_and_a_pm_reaches_only_its_target(
+    web_server: ServerRunner, new_page: Callable[..., Page], desktop: Callable[..., Watched]
+) -> None:
+    url = base_url(web_server)
+    alice = log_in(new_page(), url, "alice")
+    bob = log_in(new_page(), url, "bob")
+    carol = desktop(web_server.port, "carol")
+    carol.wait(ev.Registered)
+    for page in (alice, bob):
+        for nick in ("alice", "bob", "carol"):
+            expect(member(page, nick)).to_be_visible()
+
+    say(alice, "hello from a browser")
+    expect(bob.locator("#lines .line").last).to_contain_text("hello from a browser")
+    got = carol.wait(ev.ChatMessage, lambda e: e.text == "hello from a browser")
+    assert (got.conversation, got.sender) == ("#lobby", "alice")
+
+    carol.client.say("#lobby", "hello from the desktop")
+    for page in (alice, bob):
+        expect(page.locator("#lines .line").last).to_contain_text("hello from the desktop")
+
+    # A private message, opened by double-clicking a name in the member list.
+    member(alice, "bob").dblclick()
+    expect(alice.locator("#buffer-name")).to_have_text("bob")
+    say(alice, "just for bob")
+    expect(alice.locator("#lines .line").last).to_contain_text("just for bob")
+    entry = bob.locator('#buffers li[data-key="alice"]')
+    expect(entry.locator(".badge")).to_have_text("1")
+    assert "just for bob" not in " ".join(line_texts(bob))  # not in the lobby view
+    entry.click()
+    expect(bob.locator("#buffer-name")).to_have_text("alice")
+    expect(bob.locator("#lines .line").last).to_contain_text("just for bob")
+    # Bob answers; carol, in the same room as both, saw neither.
+    say(bob, "got it")
+    expect(alice.locator("#lines .line").last).to_contain_text("got it")
+    carol.client.say("#lobby", "marker")
+    expect(bob.locator('#buffers li[data-key="#lobby"] .badge')).to_have_text("1")
+    carol.wait(ev.ChatMessage, lambda e: e.text == "marker")
+    private = ("just for bob", "got it")
+    assert not [e for e in carol.seen if isinstance(e, ev.ChatMessage) and e.text in private]
+    assert alice.errors == [] and bob.errors == []  # type: ignore[attr-defined]
+
+
+def test_markup_and_script_are_shown_as_text_and_never_run(
+    web_server: ServerRunner, new_page: Callable[..., Page]
+) -> None:
+    url = base_url(web_server)
+    alice = log_in(new_page(), url, "alice")
+    bob = log_in(new_page(), url, "bob")
+    payloads = [
+        '<img src=x onerror="window.__xss=1">',
+        "<script>window.__xss=2</script>",
+        '<a href="javascript:window.__xss=3">click</a> javascript:window.__xss=4',
+        "<b>bold?</b> &amp; &lt;",
+    ]
+    for text in payloads:
+        say(alice, text)
+    expect(bob.locator("#lines .line.privmsg")).to_have_count(len(payloads))
+    assert bob.locator("#lines .line.privmsg .text").all_text_contents() == payloads
+    for page in (alice, bob):
+        assert page.locator("#lines script, #lines img, #lines b").count() == 0
+        hrefs = page.locator("#lines a").evaluate_all("(as) => as.map((a) => a.href)")
+        assert hrefs == []  # nothing there is a link, javascript: least of all
+        assert page.evaluate("window.__xss") is None
+    # A real link opens in a new tab with no way back to this page.
+    say(alice, "see https://example.org/page")
+    link = bob.locator("#lines a").last
+    expect(link).to_have_attribute("href", "https://example.org/page")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(link).to_have_attribute("target", "_blank")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_page_reconnects_after_a_server_restart(
+    make_web_server: Callable[..., ServerRunner], new_page: Callable[..., Page]
+) -> None:
+    web = WebConfig(http=(("127.0.0.1", free_port()),), https=LOOPBACK)
+    server = make_web_server(web=web)
+    url = base_url(server)
+    alice = log_in(new_page(), url, "alice")
+    bob = log_in(new_page(), url, "bob")
+    say(bob, "/join #side")
+    expect(bob.locator("#buffer-name")).to_have_text("#side")
+    server.stop()
+    expect(alice.locator("#status")).to_contain_text("Reconnecting")
+    make_web_server(web=web)  # the same HTTP port again
+    expect(alice.locator("#status")).to_be_hidden(timeout=3 * WAIT_MS)
+    expect(bob.locator("#status")).to_be_hidden(timeout=3 * WAIT_MS)
+    # Both are back in the lobby, bob in his other room too, and talk goes on.
+    expect(member(alice, "bob")).to_be_visible()
+    expect(bob.locator('#buffers li[data-key="#side"]')).to_be_visible()
+    bob.locator('#buffers li[data-key="#lobby"] button').click()
+    expect(member(bob, "alice")).to_be_visible()
+    say(alice, "still here")
+    expect(bob.locator("#lines .line").last).to_contain_text("still here")
