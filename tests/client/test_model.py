@@ -76,9 +76,15 @@ def test_disconnect_and_reconnect_are_told() -> None:
     m = model_in_lobby()
     m.apply(ev.Disconnected("The server closed the connection.", retry_in=2.0))
     assert not m.connected
-    assert "Reconnecting in 2 s" in m.conversation().lines[-1].text
+    assert "reconnecting in 2 s (attempt 1)" in m.conversation().lines[-1].text
+    assert "Reconnecting in 2 s" in m.status and "closed the connection" in m.status
+    # the next failed try rewrites the same line, in every conversation
+    u = m.apply(ev.Disconnected("Connection refused", retry_in=4.0))
+    assert not u.lines and u.restate["#lobby"][0].text.endswith("in 4 s (attempt 2)…")
+    assert [x.text for x in m.conversation().lines].count(u.restate["#lobby"][0].text) == 1
     m.apply(ev.Registered("alice", "home", "srv", "rfc1459", frozenset(), reconnected=True))
     assert m.connected and m.conversation().lines[-1].text == "Reconnected."
+    assert m.conversation().lines[-2].text == "Disconnected (2 attempts to reconnect)."
 
 
 def test_own_part_closes_the_conversation() -> None:

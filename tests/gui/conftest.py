@@ -4,6 +4,7 @@ with the settings directory in a temporary directory and no LAN discovery."""
 from __future__ import annotations
 
 import gc
+import subprocess
 import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
@@ -14,7 +15,8 @@ import pytest
 
 from chinwag.client.settings import ENV_CONFIG_DIR, Settings
 from chinwag.gui.app import App
-from tests.support import TIMEOUT
+from chinwag.transport.runner import ServerRunner
+from tests.support import TIMEOUT, LineClient
 
 
 def pump(root: tk.Misc, until: Callable[[], bool], timeout: float = TIMEOUT) -> None:
@@ -29,6 +31,32 @@ def pump(root: tk.Misc, until: Callable[[], bool], timeout: float = TIMEOUT) -> 
     assert until(), "GUI condition not met in time"
 
 
+def xdotool(*args: str) -> None:
+    """Real X input (XTEST) to whatever window has the X focus, as a keyboard would."""
+    subprocess.run(["xdotool", *args], check=True, timeout=TIMEOUT)
+
+
+def click_row(listbox: tk.Listbox, index: int) -> None:
+    """Click row ``index`` of a listbox, as X would deliver it."""
+    x, y, _, _ = listbox.bbox(index)
+    listbox.event_generate("<ButtonPress-1>", x=x + 5, y=y + 2)
+    listbox.event_generate("<ButtonRelease-1>", x=x + 5, y=y + 2)
+
+
+def fill_and_connect(app: App, port: int, nick: str, host: str = "127.0.0.1") -> None:
+    view = app.connect_view
+    for name, value in (("host", host), ("port", str(port)), ("nick", nick)):
+        entry = view.entries[name]
+        entry.delete(0, "end")
+        entry.insert(0, value)
+    view.button.invoke()
+
+
+def connected(app: App, port: int, nick: str) -> None:
+    fill_and_connect(app, port, nick)
+    pump(app.root, lambda: app.chat is not None and "#lobby" in app.chat.sidebar_labels())
+
+
 def settle(root: tk.Misc, seconds: float = 0.2) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -41,6 +69,17 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "config"
     monkeypatch.setenv(ENV_CONFIG_DIR, str(path))
     return path
+
+
+@pytest.fixture
+def carol(server: ServerRunner) -> Iterator[LineClient]:
+    """Someone else on ``server``: a raw IRC client registered as carol."""
+    client = LineClient("127.0.0.1", server.port)
+    try:
+        client.register("carol")
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture

@@ -16,22 +16,8 @@ from chinwag.gui.app import App, lan_discovery
 from chinwag.gui.chat_view import ChatView
 from chinwag.transport.runner import ServerRunner
 from tests.client.ngircd import free_port
-from tests.gui.conftest import pump, settle
+from tests.gui.conftest import connected, fill_and_connect, pump, settle
 from tests.support import TIMEOUT, LineClient, wait_until
-
-
-def fill_and_connect(app: App, port: int, nick: str, host: str = "127.0.0.1") -> None:
-    view = app.connect_view
-    for name, value in (("host", host), ("port", str(port)), ("nick", nick)):
-        entry = view.entries[name]
-        entry.delete(0, "end")
-        entry.insert(0, value)
-    view.button.invoke()
-
-
-def connected(app: App, port: int, nick: str) -> None:
-    fill_and_connect(app, port, nick)
-    pump(app.root, lambda: app.chat is not None and "#lobby" in app.chat.sidebar_labels())
 
 
 def double_click_member(chat: ChatView, nick: str) -> None:

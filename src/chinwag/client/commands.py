@@ -32,6 +32,22 @@ HELP = (
     ("/help", "this list"),
 )
 SHORT_HELP = "Commands: " + " ".join(cmd.split()[0] for cmd, _ in HELP)
+# Commands that need no connection; anything else typed while disconnected is kept.
+OFFLINE_VERBS = ("help", "clear", "quit", "exit", "logout")
+KEPT_WHILE_DISCONNECTED = (
+    "Not connected: what you typed is still in the box. Press Enter again once the "
+    "connection is back."
+)
+
+
+def needs_connection(text: str) -> bool:
+    """True when the line would go to the server (a message, or most commands)."""
+    stripped = text.strip()
+    if not stripped or stripped in LOGOUT_WORDS:
+        return False
+    if stripped.startswith("/") and not stripped.startswith("//"):
+        return stripped[1:].split(" ", 1)[0].lower() not in OFFLINE_VERBS
+    return True
 
 
 class Sender(Protocol):

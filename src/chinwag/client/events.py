@@ -3,7 +3,7 @@
 Events are what crosses from the network thread to the GUI thread, so each one carries
 everything a view needs (a member list is sent as a snapshot, never as a live object).
 Every event has ``time``: epoch seconds, from the server's ``time`` tag when the
-server-time capability is on, else from the local clock.
+server-time capability is on, else from the local clock (by default, when it is made).
 
 What this module does not do: decide how an event is shown (see
 :mod:`chinwag.client.model`).
@@ -11,6 +11,7 @@ What this module does not do: decide how an event is shown (see
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 
@@ -25,7 +26,8 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    time: float = field(default=0.0, kw_only=True)
+    # Events the connection makes itself (Disconnected, say) carry the moment they are made.
+    time: float = field(default_factory=time.time, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,9 +222,12 @@ class ServerText(Event):
     """Something from the server for the user to read: MOTD lines, notices, errors.
 
     ``conversation`` names where it belongs when it is about one (or "" for the server
-    view); ``error`` marks replies that say a command failed.
+    view); ``error`` marks replies that say a command failed; ``notice`` marks a notice
+    the server (or an operator, through it) sends to people once they are in: something
+    everyone should see, wherever they are looking.
     """
 
     text: str
     conversation: str = ""
     error: bool = False
+    notice: bool = False

@@ -81,6 +81,8 @@ def split_links(text: str) -> list[tuple[str, str | None]]:
 # seconds) its time must be to count as the same line.
 HISTORY_LOOKBACK = 200
 HISTORY_TIME_SLACK = 1.0
+# The state of a line that is rewritten in place (see Line).
+LIVE = "live"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +90,12 @@ class Line:
     """One line of a conversation.
 
     ``kind``: "message", "action", "notice" (someone said something), "event" (join,
-    part, nick, topic: shown quietly), "info" (from the client or server), "error".
+    part, nick, topic: shown quietly), "info" (from the client or server), "error",
+    "announce" (a notice from the server or an operator to everyone: stands out).
     ``state`` of our own labeled lines: "pending" (sent, the server has not answered),
-    "failed" (``note`` says why), or "" (delivered, or nothing to track).
+    "failed" (``note`` says why), or "" (delivered, or nothing to track). A "live" line
+    (the one line an outage gets) is rewritten in place, found by its ``label``, as the
+    reconnect attempts go on.
     """
 
     time: float
@@ -153,6 +158,14 @@ class Update:
         self.focus_window = other.focus_window or self.focus_window
 
 
+@dataclass
+class Outage:
+    """The connection is gone: the line each conversation shows about it, and the tries."""
+
+    label: str
+    attempts: int = 0
+
+
 class ChatModel:
     """Conversations and their contents, fed by :meth:`apply` (see module docstring)."""
 
@@ -174,6 +187,8 @@ class ChatModel:
         self.current = SERVER
         self.switch_to: str | None = None  # a channel the user asked to join
         self.prefix_order = "~&@%+"
+        self.outage: Outage | None = None
+        self._outages = 0
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -218,6 +233,25 @@ class ChatModel:
                 label += "  (away)"
             rows.append(MemberRow(m.nick, label, m.away))
         return rows
+
+    def is_away(self, nick: str) -> bool:
+        """Whether ``nick`` is marked away, as far as the rooms we share with them tell."""
+        folded = self.fold(nick)
+        return any(
+            m.away and self.fold(m.nick) == folded
+            for conv in self.conversations.values()
+            for m in conv.members
+        )
+
+    def header(self, key: str | None = None) -> str:
+        """The line above a conversation: a room's name and topic, or whom you talk to."""
+        conv = self.conversation(key)
+        if conv.kind == "channel":
+            return f"{conv.name}   {conv.topic}" if conv.topic else f"{conv.name}   (no topic)"
+        if conv.kind == "private":
+            away = " (away)" if self.is_away(conv.name) else ""
+            return f"Private chat with {conv.name}{away}"
+        return f"{self.network or 'Server'} messages"
 
     def window_title(self, key: str) -> str:
         """The title of a private conversation's own window."""
@@ -367,7 +401,8 @@ class ChatModel:
         return f"Encrypted (TLS) — fingerprint {e.fingerprint[:14]}…", False
 
     def _on_Connecting(self, e: ev.Connecting) -> Update:
-        self.status = f"Connecting to {e.host}:{e.port}{' (TLS)' if e.tls else ''}…"
+        again = "Reconnecting" if self.outage is not None else "Connecting"
+        self.status = f"{again} to {e.host}:{e.port}{' (TLS)' if e.tls else ''}…"
         return Update(status=True)
 
     def _on_Encryption(self, e: ev.Encryption) -> Update:
@@ -392,6 +427,7 @@ class ChatModel:
         if self.current not in self.conversations:
             self.current = SERVER
         update = Update(status=True, sidebar=True)
+        self._end_outage(update)
         if e.reconnected:
             for key in list(self.conversations):
                 self._add(key, Line(e.time, "info", "Reconnected."), update)
@@ -401,18 +437,50 @@ class ChatModel:
         return update
 
     def _on_Disconnected(self, e: ev.Disconnected) -> Update:
+        """The first report of an outage adds one line to every conversation; the next
+        ones (each failed try) rewrite that line in place."""
         self.connected = False
-        retry = f" Reconnecting in {e.retry_in:g} s…" if e.retry_in is not None else ""
-        self.status = f"Disconnected: {e.reason}{retry}"
         update = Update(status=True)
-        for key, conv in self.conversations.items():
-            for line in conv.lines[-HISTORY_LOOKBACK:]:
-                if line.state == "pending":
-                    note = "the connection was lost before the server confirmed it"
-                    self._restate(key, line.label, update, state="failed", note=note)
-        for key in list(self.conversations):
-            self._add(key, Line(e.time, "error", f"Disconnected: {e.reason}{retry}"), update)
+        outage = self.outage
+        if outage is None:
+            self._outages += 1
+            outage = self.outage = Outage(f"outage{self._outages}")
+            for key, conv in self.conversations.items():
+                for line in conv.lines[-HISTORY_LOOKBACK:]:
+                    if line.state == "pending":
+                        note = "the connection was lost before the server confirmed it"
+                        self._restate(key, line.label, update, state="failed", note=note)
+        outage.attempts += 1
+        if e.retry_in is None:
+            text = "Disconnected."
+            self.status = f"Disconnected: {e.reason}"
+        else:
+            again = f"in {e.retry_in:g} s (attempt {outage.attempts})…"
+            text = f"Disconnected — reconnecting {again}"
+            self.status = f"Disconnected: {e.reason} Reconnecting {again}"
+        if outage.attempts == 1:
+            for key in list(self.conversations):
+                line = Line(e.time, "error", text, label=outage.label, state=LIVE)
+                self._add(key, line, update)
+        else:
+            self._rewrite(outage.label, update, text, LIVE)
         return update
+
+    def _end_outage(self, update: Update) -> None:
+        """The connection is back (or given up): the outage line stops changing."""
+        outage, self.outage = self.outage, None
+        if outage is not None:
+            tries = f"{outage.attempts} attempt{'s' if outage.attempts != 1 else ''}"
+            self._rewrite(outage.label, update, f"Disconnected ({tries} to reconnect).", "")
+
+    def _rewrite(self, label: str, update: Update, text: str, state: str) -> None:
+        """Change the line ``label`` in every conversation that has it, in place."""
+        for key, conv in self.conversations.items():
+            for i in range(len(conv.lines) - 1, max(-1, len(conv.lines) - HISTORY_LOOKBACK), -1):
+                if conv.lines[i].label == label:
+                    conv.lines[i] = dataclasses.replace(conv.lines[i], text=text, state=state)
+                    update.restate.setdefault(key, []).append(conv.lines[i])
+                    break
 
     def _on_ConnectFailed(self, e: ev.ConnectFailed) -> Update:
         self.connected = False
@@ -423,6 +491,7 @@ class ChatModel:
         self.connected = False
         self.status = "Not connected. Press Logout to connect again."
         update = Update(status=True)
+        self._end_outage(update)
         if self.nick:  # we had been in: say so where the person is looking
             self._add(self.current, Line(e.time, "error", self.status), update)
         return update
@@ -497,6 +566,7 @@ class ChatModel:
             if self.focused_window == old_key:
                 self.focused_window = new_key
             update.sidebar = True
+            update.topic.add(new_key)
             self._event_line(new_key, e.time, text, update)
         return update
 
@@ -506,7 +576,12 @@ class ChatModel:
         if conv is None:
             return Update()
         conv.members = e.members
-        return Update(members={key})
+        update = Update(members={key})
+        # Someone in this room may be someone we talk to privately: their away state.
+        nicks = {self.fold(m.nick) for m in e.members}
+        update.topic |= {k for k, c in self.conversations.items()
+                         if c.kind == "private" and k in nicks}  # fmt: skip
+        return update
 
     def _on_TopicChanged(self, e: ev.TopicChanged) -> Update:
         key = self.key(e.channel)
@@ -567,6 +642,13 @@ class ChatModel:
         return self._add(self.current, Line(e.time, "info", text), Update(status=True))
 
     def _on_ServerText(self, e: ev.ServerText) -> Update:
+        if e.notice:  # for everyone: in the server view and where the person is looking
+            line = Line(e.time, "announce", e.text, nick=self.network or "server")
+            update = self._add(SERVER, line)
+            if self.current != SERVER:
+                self._add(self.current, line, update)
+            update.notify = f"Notice from {line.nick}: {e.text}"
+            return update
         key = self.key(e.conversation) if e.conversation else SERVER
         if key not in self.conversations:
             key = SERVER

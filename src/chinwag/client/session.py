@@ -489,7 +489,7 @@ class Session:
         bare_target = target.lstrip(self.prefix_symbols)
         from_server = msg.source is None or ("!" not in msg.source and "." in msg.source)
         if from_server or not self.registered:
-            self._emit(ev.ServerText(text, time=self._now))
+            self._emit(ev.ServerText(text, notice=self.registered, time=self._now))
             return
         own = self.is_me(sender)
         label = ""

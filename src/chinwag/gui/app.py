@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from chinwag.client import events as ev
-from chinwag.client.commands import run_input
+from chinwag.client.commands import KEPT_WHILE_DISCONNECTED, needs_connection, run_input
 from chinwag.client.connection import Client
 from chinwag.client.form import ConnectRequest, explain_failure, validate
 from chinwag.client.model import ChatModel, Update
@@ -302,19 +302,26 @@ class App:
         if not focused and self.notifier is not None:
             self.notifier("chinwag", text)
 
-    def send(self, text: str) -> None:
+    def send(self, text: str) -> bool:
         """A line typed into the main window."""
-        self.send_to(None, text)
+        return self.send_to(None, text)
 
-    def send_to(self, key: str | None, text: str) -> None:
-        """A line typed into conversation ``key``'s window (None: the main window)."""
+    def send_to(self, key: str | None, text: str) -> bool:
+        """A line typed into conversation ``key``'s window (None: the main window).
+
+        False when the line was not taken (the connection is down): it stays in the box.
+        """
         if self.client is None:
-            return
+            return False
+        if not self.model.connected and needs_connection(text):
+            self._show(self.model.add_info(KEPT_WHILE_DISCONNECTED, key, kind="error"))
+            return False
         outcome, update = run_input(text, self.model, self.client, key)
         self._show(update)
         if outcome == "logout":
             quit_message = text.strip().partition(" ")[2] if text.startswith("/") else ""
             self.logout(quit_message or LOGOUT_MESSAGE)
+        return True
 
     def select(self, key: str) -> None:
         self._show_and_focus(self.model.select(key))

@@ -27,7 +27,7 @@ class ChatView(ttk.Frame):
         palette: Palette,
         fonts: dict[str, tkfont.Font],
         *,
-        on_send: Callable[[str], None],
+        on_send: Callable[[str], bool],
         on_select: Callable[[str], None],
         on_member: Callable[[str], None],
         on_clear: Callable[[], None],
@@ -80,8 +80,10 @@ class ChatView(ttk.Frame):
         self.lock_icon.pack(side="left", padx=(0, 4))
         self.lock = ttk.Label(status_row, text="")
         self.lock.pack(side="left", padx=(0, 14))
-        self.status = ttk.Label(status_row, text="", style="Muted.TLabel")
+        self.status = ttk.Label(status_row, text="", style="Muted.TLabel", justify="left")
         self.status.pack(side="left", fill="x", expand=True)
+        # A long status (a lost connection, say) wraps beside the checkbox, never under it.
+        self.status.bind("<Configure>", lambda e: self.status.configure(wraplength=e.width))
 
         bottom = ttk.Frame(self, padding=(10, 6, 10, 4))
         bottom.pack(side="bottom", fill="x")
@@ -111,8 +113,16 @@ class ChatView(ttk.Frame):
         self.members = tk.Listbox(people, exportselection=False, width=18, font=fonts["ui"])
         self.members.pack(fill="both", expand=True, pady=(4, 0))
         self.members.bind("<Double-Button-1>", self._on_member)
-        self.members.bind("<Return>", self._on_member)
         panes.add(people, weight=0)
+        # A click in a list must not take the keyboard from the entry (Tk's own binding
+        # would): typed text would be lost, and a space would pick whichever row the list
+        # thinks is active. So a press only selects the row under the pointer.
+        for listbox in (self.sidebar, self.members):
+            listbox.configure(takefocus=0)
+            listbox.bind("<ButtonPress-1>", self._on_press)
+        # Ctrl+Page Up/Down step through the conversations from the keyboard.
+        self.entry.bind("<Control-Prior>", lambda _e: self._step(-1))
+        self.entry.bind("<Control-Next>", lambda _e: self._step(1))
 
         self.restyle(palette)
 
@@ -194,14 +204,7 @@ class ChatView(ttk.Frame):
             self.sidebar.see(index)
 
     def redraw_topic(self) -> None:
-        conv = self.model.conversation()
-        if conv.kind == "channel":
-            text = f"{conv.name}   {conv.topic}" if conv.topic else f"{conv.name}   (no topic)"
-        elif conv.kind == "private":
-            text = f"Private chat with {conv.name}"
-        else:
-            text = f"{self.model.network or 'Server'} messages"
-        self.topic.configure(text=text)
+        self.topic.configure(text=self.model.header())
 
     def redraw_members(self) -> None:
         rows = self.model.member_rows()
@@ -235,9 +238,8 @@ class ChatView(ttk.Frame):
 
     def _send(self, _event: object) -> str:
         text = self.entry.get()
-        if text.strip():
+        if text.strip() and self.on_send(text) and self.entry.winfo_exists():
             self.entry.delete(0, "end")
-            self.on_send(text)
         if self.entry.winfo_exists():  # /quit has taken the chat window away
             self.entry.focus_set()
         return "break"
@@ -246,6 +248,21 @@ class ChatView(ttk.Frame):
         sel = self.sidebar.curselection()  # type: ignore[no-untyped-call]
         if sel and int(sel[0]) < len(self._sidebar_keys):
             self.on_select(self._sidebar_keys[int(sel[0])])
+
+    def _on_press(self, event: tk.Event[tk.Listbox]) -> str:
+        listbox = event.widget
+        index = int(listbox.nearest(event.y))  # type: ignore[no-untyped-call]
+        if index >= 0:
+            listbox.selection_clear(0, "end")
+            listbox.selection_set(index)
+            listbox.event_generate("<<ListboxSelect>>")
+        return "break"
+
+    def _step(self, delta: int) -> str:
+        keys = self._sidebar_keys
+        if self.model.current in keys:
+            self.on_select(keys[(keys.index(self.model.current) + delta) % len(keys)])
+        return "break"
 
     def _on_member(self, event: tk.Event[tk.Listbox]) -> None:
         index: int | None = None

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
 
-from chinwag.client.model import Line, format_time, nick_colour, split_links
+from chinwag.client.model import LIVE, Line, format_time, nick_colour, split_links
 from chinwag.gui.theme import Palette
 
 
@@ -62,6 +62,8 @@ class MessageView(ttk.Frame):
         t.tag_configure("info", foreground=p.muted)
         t.tag_configure("error", foreground=p.error)
         t.tag_configure("notice", foreground=p.muted)
+        t.tag_configure("announce", foreground=p.fg, background=p.mention_bg,
+                        font=self.fonts["bold"])  # fmt: skip
         t.tag_configure("link", foreground=p.link, underline=True)
         t.tag_configure("pending", foreground=p.muted)
         t.tag_configure("state", foreground=p.muted, font=self.fonts["small"])
@@ -94,7 +96,8 @@ class MessageView(ttk.Frame):
             t.see("end")
 
     def restate(self, lines: list[Line]) -> None:
-        """Draw again, in place, pending lines the model has settled (matched by label)."""
+        """Draw again, in place, lines the model has changed: pending lines it has
+        settled, live lines it has rewritten (matched by label)."""
         t = self.text
         at_end = t.yview()[1] >= 0.999
         t.configure(state="normal")
@@ -129,7 +132,7 @@ class MessageView(ttk.Frame):
             base = ("body", "own")
         elif line.mention:
             base = ("body", "mention")
-        if line.state == "pending":  # marked so that restate() can find it
+        if line.state in ("pending", LIVE):  # marked so that restate() can find it
             base = (*base, "label:" + line.label)
         said = (*base, "pending") if line.state == "pending" else base
         t.insert(at, format_time(line.time) + "  ", ("time", *base))
@@ -142,11 +145,14 @@ class MessageView(ttk.Frame):
             t.insert(at, line.nick, ("nick", self._nick_tag(line.nick), *base))
             t.insert(at, " ", base)
             self._insert_text(line.text, said, at)
+        elif line.kind == "announce":
+            t.insert(at, f"Notice from {line.nick}: ", ("announce", *base))
+            self._insert_text(line.text, ("announce", *base), at)
         elif line.kind == "notice":
             t.insert(at, f"-{line.nick}- ", ("notice", *base))
             self._insert_text(line.text, ("notice", *base), at)
         else:
-            self._insert_text(line.text, (line.kind, "body"), at)
+            self._insert_text(line.text, (line.kind, *base), at)
         if line.state == "pending":
             t.insert(at, "   sending…", ("state", *base))
         elif line.state == "failed":

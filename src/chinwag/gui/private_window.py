@@ -30,7 +30,7 @@ class PrivateWindow(tk.Toplevel):
         palette: Palette,
         fonts: dict[str, tkfont.Font],
         *,
-        on_send: Callable[[str, str], None],
+        on_send: Callable[[str, str], bool],
         on_clear: Callable[[str], None],
         on_close: Callable[[str], None],
         on_focus: Callable[[str], None],
@@ -78,7 +78,7 @@ class PrivateWindow(tk.Toplevel):
         title = self.model.window_title(self.key)
         if self.title() != title:
             self.title(title)
-        self.heading.configure(text=f"Private chat with {self.conversation.name}")
+        self.heading.configure(text=self.model.header(self.key))
 
     def append(self, lines: list[Line]) -> None:
         self.messages.append(lines)
@@ -103,9 +103,8 @@ class PrivateWindow(tk.Toplevel):
 
     def _send(self, _event: object) -> str:
         text = self.entry.get()
-        if text.strip():
-            self.entry.delete(0, "end")
-            self.on_send(self.key, text)
         with contextlib.suppress(tk.TclError):  # the line may have closed the window
+            if text.strip() and self.on_send(self.key, text):
+                self.entry.delete(0, "end")
             self.entry.focus_set()
         return "break"
