@@ -4,6 +4,7 @@ connection is gone and when it is back."""
 from __future__ import annotations
 
 import time
+import tkinter as tk
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -50,6 +51,13 @@ def app(make_app: Callable[..., App], outage: Outage) -> App:
     app = make_app(client_factory=quick_client)
     connected(app, outage.port, "alice")
     return app
+
+
+def overlap(a: tk.Misc, b: tk.Misc) -> bool:
+    """Whether two widgets' boxes on the screen share any pixel."""
+    ax, ay, bx, by = a.winfo_rootx(), a.winfo_rooty(), b.winfo_rootx(), b.winfo_rooty()
+    return (ax < bx + b.winfo_width() and bx < ax + a.winfo_width()
+            and ay < by + b.winfo_height() and by < ay + a.winfo_height())  # fmt: skip
 
 
 def lines_with(app: App, key: str, text: str) -> list[str]:
@@ -101,9 +109,10 @@ def test_a_long_status_is_not_cut_off_by_the_checkbox(app: App, outage: Outage) 
     pump(app.root, lambda: "Reconnecting in" in chat.status.cget("text"))
     settle(app.root, 0.2)
     status, check = chat.status, chat.windows_check
-    assert status.winfo_reqwidth() <= status.winfo_width()
-    assert status.winfo_rootx() + status.winfo_width() <= check.winfo_rootx()
+    assert status.winfo_reqwidth() <= status.winfo_width()  # wrapped, not cut
     assert status.winfo_height() >= status.winfo_reqheight()
+    assert not overlap(status, check) and not overlap(chat.lock, check)
+    assert status.winfo_rootx() + status.winfo_width() <= app.root.winfo_rootx() + 640
 
 
 def test_a_message_typed_while_disconnected_stays_in_the_box(app: App, outage: Outage) -> None:

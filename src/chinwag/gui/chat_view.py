@@ -62,7 +62,14 @@ class ChatView(ttk.Frame):
         self.topic = ttk.Label(top, text="", style="Topic.TLabel", font=fonts["topic"], anchor="w")
         self.topic.pack(side="left", fill="x", expand=True)
 
-        status_row = ttk.Frame(self, padding=(10, 0, 10, 2))
+        # The status has the bottom line to itself (it can be long, and then it wraps);
+        # the lock and the checkbox sit on the row above it.
+        status_line = ttk.Frame(self, padding=(10, 0, 10, 4))
+        status_line.pack(side="bottom", fill="x")
+        self.status = ttk.Label(status_line, text="", style="Muted.TLabel", justify="left")
+        self.status.pack(side="left", fill="x", expand=True)
+        self.status.bind("<Configure>", lambda e: self.status.configure(wraplength=e.width))
+        status_row = ttk.Frame(self, padding=(10, 0, 10, 0))
         status_row.pack(side="bottom", fill="x")
         # A Checkbutton on a plain Tcl variable name (no tk.Variable object, see above).
         self._windows_var = f"chinwag_private_windows_{id(self)}"
@@ -80,10 +87,6 @@ class ChatView(ttk.Frame):
         self.lock_icon.pack(side="left", padx=(0, 4))
         self.lock = ttk.Label(status_row, text="")
         self.lock.pack(side="left", padx=(0, 14))
-        self.status = ttk.Label(status_row, text="", style="Muted.TLabel", justify="left")
-        self.status.pack(side="left", fill="x", expand=True)
-        # A long status (a lost connection, say) wraps beside the checkbox, never under it.
-        self.status.bind("<Configure>", lambda e: self.status.configure(wraplength=e.width))
 
         bottom = ttk.Frame(self, padding=(10, 6, 10, 4))
         bottom.pack(side="bottom", fill="x")
