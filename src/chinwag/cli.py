@@ -1,5 +1,5 @@
 """Entry points: ``chinwag`` (the client), ``chinwag server``, ``chinwag admin``,
-``chinwag bench``, ``chinwag accounts``.
+``chinwag bench``, ``chinwag accounts``, ``chinwag export``.
 
 Each subcommand lives in its own module exposing ``configure_parser(parser)`` and
 ``run(args) -> int``; this module only dispatches, importing just the chosen one, so
@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "admin": ("chinwag.admin.main", "open the server admin window"),
     "bench": ("chinwag.bench.main", "load-test an IRC server on loopback"),
     "accounts": ("chinwag.admin.accounts_cli", "add, change, remove or list accounts"),
+    "export": ("chinwag.storage.export", "write a room's history as text or JSON lines"),
 }
 
 
@@ -32,7 +33,9 @@ def build_parser(subcommand: str | None = None) -> argparse.ArgumentParser:
         description="chinwag: chat on your local network. With no subcommand, opens the client.",
     )
     parser.add_argument("--version", action="version", version=f"chinwag {__version__}")
-    sub = parser.add_subparsers(dest="subcommand", metavar="{client,server,admin,bench,accounts}")
+    sub = parser.add_subparsers(
+        dest="subcommand", metavar="{client,server,admin,bench,accounts,export}"
+    )
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         if name != subcommand:
             sub.add_parser(name, help=help_text)

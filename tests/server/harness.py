@@ -16,7 +16,7 @@ from chinwag.proto.message import Message, parse
 from chinwag.server.build import build_server
 from chinwag.server.config import ServerConfig
 from chinwag.server.state import User
-from chinwag.storage.base import MemoryStorage
+from chinwag.storage.sqlite import MemoryStorage
 
 
 class FakeLink:

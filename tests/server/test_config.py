@@ -62,6 +62,12 @@ monitor = 50
 whowas = 20
 maxbans = 60
 history_replay = 0
+replay_window = 60
+chathistory = 50
+private_history = false
+history_days = 30
+private_history_days = 7
+history_queue = 1000
 
 [[oper]]
 name = "admin"
@@ -116,6 +122,12 @@ class TestFile:
             whowas=20,
             maxbans=60,
             history_replay=0,
+            replay_window=60,
+            chathistory=50,
+            private_history=False,
+            history_days=30,
+            private_history_days=7,
+            history_queue=1000,
         )
         assert isinstance(cfg.limits.registration_timeout, float)
         assert cfg.opers == (

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from chinwag.auth.credentials import Credentials, make_credentials
-from chinwag.storage.base import MemoryStorage, Room, Storage
-from chinwag.storage.sqlite import DB_FILE, MIGRATIONS, SQLiteStorage
+from chinwag.storage.base import Room, Storage, Window
+from chinwag.storage.schema import MIGRATIONS
+from chinwag.storage.sqlite import DB_FILE, MemoryStorage, SQLiteStorage
 
 PASSWORD = "sekrit-password-9"
 FP = "ab" * 32
@@ -135,7 +136,7 @@ def test_migrates_a_version_1_database(tmp_path: Path, creds: Credentials) -> No
     storage = SQLiteStorage(path)
     try:
         assert storage.schema_version() == len(MIGRATIONS)
-        assert [m.text for m in storage.recent("#a", 5)] == ["hi"]
+        assert [m.text for m in storage.history(["#a"], Window(limit=5))] == ["hi"]
         assert storage.add_account("alice", creds, 1.0)
     finally:
         storage.close()

@@ -57,8 +57,22 @@ class Limits:
     whowas: int = 1000
     # Bans per channel (MAXLIST b).
     maxbans: int = 100
-    # Lines of channel history replayed on join (0 turns replay off).
+    # Lines of channel history replayed on join (0 turns replay off); only lines this
+    # person has not been shown before, and none to clients that use draft/chathistory.
     history_replay: int = 20
+    # Messages one CHATHISTORY or SEARCH request returns at most (ISUPPORT CHATHISTORY).
+    chathistory: int = 100
+    # Keep private conversations in history (only when a party is logged in).
+    private_history: bool = True
+    # Days history is kept, for rooms and for private conversations (0: forever).
+    history_days: int = 0
+    private_history_days: int = 0
+    # History writes held in memory while the disk refuses them; past it, the oldest
+    # are dropped (and counted in the log).
+    history_queue: int = 100_000
+    # Seconds a nick (without an account) is remembered with its address for the join
+    # replay, so a reconnect within it does not see the same lines again.
+    replay_window: int = 3600
 
 
 # -- files (the web service) -----------------------------------------------------------

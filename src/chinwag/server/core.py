@@ -24,6 +24,7 @@ the :class:`chinwag.storage.base.Storage` interface handed in by the caller.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -43,6 +44,7 @@ from chinwag.server.fanout import Fanout, LocalFanout
 from chinwag.server.isupport import isupport_tokens
 from chinwag.server.outgoing import Outgoing, format_line, server_time, tag_prefix
 from chinwag.server.state import BanInfo, Channel, Link, User, WhowasEntry
+from chinwag.storage.base import StoredMessage
 
 if TYPE_CHECKING:
     from chinwag.storage.base import Storage
@@ -53,7 +55,9 @@ log = logging.getLogger("chinwag.server")
 Dispatcher = Callable[["Server", User, Message], None]
 
 # Events that IRC operators also see as server notices.
-SNOTICE_KINDS = frozenset({"connect", "register", "quit", "kill", "ban", "oper", "error"})
+SNOTICE_KINDS = frozenset(
+    {"connect", "register", "quit", "kill", "ban", "oper", "error", "storage"}
+)
 
 
 def _is_closed(user: User) -> bool:
@@ -93,7 +97,8 @@ class Server(AdminControl):
         self.next_id = 1
         self.next_batch = 1
         self.next_msgid = 1
-        self.msgid_prefix = f"{int(self.created):x}"
+        # Unique across restarts, even two in the same second: history is keyed by msgid.
+        self.msgid_prefix = f"{int(self.created):x}{secrets.token_hex(3)}"
         self.max_users = 0
         self.closing = False  # set by shutdown(): no new connections from then on
         self.capturing: User | None = None  # the user whose labeled command is running
@@ -576,8 +581,6 @@ class Server(AdminControl):
                 if ban.expires_at is not None and ban.expires_at <= wall:
                     del self.server_bans[key]
                     self.emit("ban", f"ban on {ban.mask} expired")
-        if self.storage is not None:
-            self.storage.flush()
         if self.doomed:
             self._reap()
 
@@ -619,10 +622,25 @@ class Server(AdminControl):
                 self.numeric(w, N.RPL_MONOFFLINE, nick)
 
     def record_message(
-        self, channel: Channel, user: User, command: str, text: str, msgid: str
+        self,
+        channel: Channel,
+        user: User,
+        command: str,
+        text: str,
+        msgid: str,
+        at: float | None = None,
+        tags: str = "",
     ) -> None:
         self.messages += 1
         if self.storage is not None:
-            self.storage.append_message(
-                channel.name, user.source, command, text, time.time(), msgid
+            stored = StoredMessage(
+                msgid,
+                time.time() if at is None else at,
+                channel.name,
+                user.source,
+                user.account,
+                command,
+                tags,
+                text,
             )
+            self.storage.append(self.fold(channel.name), stored)

@@ -34,6 +34,7 @@ class Link(Protocol):
 class User:
     __slots__ = (
         "__weakref__",
+        "account",
         "address",
         "away",
         "cap_negotiating",
@@ -111,6 +112,7 @@ class User:
         self.closed = False
         self.capture: list[tuple[str, tuple[str, ...], str | None, dict[str, str]]] | None = None
         self.label: str | None = None
+        self.account: str | None = None  # the account logged in to (SASL), if any
 
     @property
     def source(self) -> str:

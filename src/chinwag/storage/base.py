@@ -1,19 +1,27 @@
-"""The storage interface the server core talks to.
+"""The storage interface the server core talks to, and the records it returns.
 
-Writes are buffered: :meth:`Storage.append_message` only queues, and :meth:`Storage.flush`
-(called from the server's periodic tick) writes the queue in one transaction, so the hot
-message path never waits on the disk. Reads (:meth:`Storage.recent`) see queued rows too.
+History rows are keyed by a *target key*: a channel's folded name (it starts with ``#``),
+or for a private conversation the two parties' identities, sorted and joined by a space
+(see :func:`conversation_key`). A party's identity is its folded account name when it is
+logged in, else ``~`` and its folded nick (a guest's messages never land under an
+account's name).
+
+Writes are queued: the append and mark methods return at once, and a writer (see
+:mod:`chinwag.storage.writer`) commits the queue on a thread of its own, so the hot
+message path never waits on the disk. Every read sees queued writes too.
 
 Accounts (:class:`Account`) are read and written at once, never cached: the server looks
 an account up at login time, so ``chinwag accounts`` changes made while it runs count at
 the next login. Room snapshots (:class:`Room`) are queued like messages and written by
 the next flush; :meth:`Storage.load_rooms` is called once, at start.
+
+This module is pure data and Protocols: it imports no sqlite3, so the sans-I/O server
+core may import it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 from chinwag.auth.credentials import Credentials
@@ -21,15 +29,59 @@ from chinwag.proto.casemap import folder
 
 rfc1459_fold = folder("rfc1459")
 
+KINDS = ("PRIVMSG", "NOTICE", "TAGMSG")
+# Kinds of per-account marks: how far someone has read, and how far the join replay
+# has already shown them.
+READ_MARK = "read"
+REPLAY_MARK = "replay"
+
+
+def conversation_key(a: str, b: str) -> str:
+    """The target key of a private conversation between identities ``a`` and ``b``."""
+    return " ".join(sorted((a, b)))
+
+
+def is_channel_key(key: str) -> bool:
+    return key.startswith("#")
+
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
-    target: str
-    source: str
-    command: str
-    text: str
-    time: float
     msgid: str
+    time: float  # unix seconds
+    target: str  # as sent: the channel's name, or the recipient's nick
+    sender: str  # nick!user@host
+    account: str | None  # the sender's account, if logged in
+    kind: str  # PRIVMSG, NOTICE or TAGMSG
+    tags: str  # the client-only tags, serialized without the '@'
+    text: str
+    deleted: bool = False
+
+    @property
+    def nick(self) -> str:
+        return self.sender.split("!", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A slice of one or more targets' history.
+
+    ``after``/``before`` are exclusive bounds (unix seconds, None: open); ``newest``
+    picks the ``limit`` rows nearest ``before`` instead of those nearest ``after``.
+    Results always come back oldest first.
+    """
+
+    after: float | None = None
+    before: float | None = None
+    limit: int = 100
+    newest: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class TargetActivity:
+    key: str
+    name: str  # channel name, or the other party's name in a conversation
+    latest: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +140,46 @@ class AccountStore(Protocol):
 
 
 class Storage(AccountStore, Protocol):
-    def append_message(
-        self, target: str, source: str, command: str, text: str, at: float, msgid: str
-    ) -> None: ...
+    def append(self, key: str, msg: StoredMessage, parties: tuple[str, str] | None = None) -> None:
+        """Queue ``msg`` under ``key``; ``parties`` names a conversation's two identities."""
+        ...
 
-    def recent(self, target: str, limit: int) -> list[StoredMessage]:
-        """The last ``limit`` messages of ``target``, oldest first."""
+    def history(self, keys: list[str], window: Window) -> list[StoredMessage]:
+        """Messages not deleted under any of ``keys`` in ``window``, oldest first."""
+        ...
+
+    def find(self, msgid: str) -> tuple[str, StoredMessage] | None:
+        """(key, message) of a stored message, deleted or not."""
+        ...
+
+    def search(
+        self,
+        keys: list[str],
+        text: str | None,
+        sender: str | None,
+        window: Window,
+    ) -> list[StoredMessage]:
+        """Full-text search over ``keys``; ``sender`` is a folded nick."""
+        ...
+
+    def activity(self, keys: list[str], window: Window) -> list[TargetActivity]:
+        """The latest message time of each key with messages in ``window``."""
+        ...
+
+    def conversations(self, identity: str) -> list[str]:
+        """The target keys of every private conversation ``identity`` is party to."""
+        ...
+
+    def redact(self, msgid: str) -> None: ...
+
+    def get_mark(self, kind: str, who: str, key: str) -> float | None: ...
+
+    def set_mark(self, kind: str, who: str, key: str, at: float) -> None: ...
+
+    def add_offline(self, account: str, msg: StoredMessage) -> None: ...
+
+    def take_offline(self, account: str) -> list[StoredMessage]:
+        """The messages waiting for ``account``, oldest first; they are then forgotten."""
         ...
 
     def save_room(self, room: Room) -> None:
@@ -104,98 +190,6 @@ class Storage(AccountStore, Protocol):
 
     def load_rooms(self) -> list[Room]: ...
 
-    def flush(self) -> None: ...
+    def flush(self) -> int: ...
 
     def close(self) -> None: ...
-
-
-class MemoryStorage:
-    """Storage that forgets on exit: for tests and ``data_dir = None``.
-
-    ``fold`` is the server's casemapping: targets are keyed by their folded name.
-    """
-
-    def __init__(self, keep: int = 1000, fold: Callable[[str], str] = rfc1459_fold) -> None:
-        self.keep = keep
-        self.fold = fold
-        self.rows: dict[str, list[StoredMessage]] = {}
-        self.accounts: dict[str, Account] = {}
-        self.rooms: dict[str, Room] = {}
-
-    def append_message(
-        self, target: str, source: str, command: str, text: str, at: float, msgid: str
-    ) -> None:
-        rows = self.rows.setdefault(self.fold(target), [])
-        rows.append(StoredMessage(target, source, command, text, at, msgid))
-        if len(rows) > self.keep * 2:
-            del rows[: len(rows) - self.keep]
-
-    def recent(self, target: str, limit: int) -> list[StoredMessage]:
-        return self.rows.get(self.fold(target), [])[-limit:] if limit > 0 else []
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    # -- accounts ---------------------------------------------------------------------
-
-    def get_account(self, name: str) -> Account | None:
-        return self.accounts.get(self.fold(name))
-
-    def account_by_certfp(self, fingerprint: str) -> Account | None:
-        fp = fingerprint.lower()
-        return next((a for a in self.accounts.values() if fp in a.certfps), None)
-
-    def add_account(self, name: str, credentials: Credentials, at: float) -> bool:
-        if self.fold(name) in self.accounts:
-            return False
-        self.accounts[self.fold(name)] = Account(name, credentials, at)
-        return True
-
-    def _update(self, name: str, **changes: object) -> bool:
-        key = self.fold(name)
-        account = self.accounts.get(key)
-        if account is None:
-            return False
-        self.accounts[key] = replace(account, **changes)  # type: ignore[arg-type]
-        return True
-
-    def set_credentials(self, name: str, credentials: Credentials) -> bool:
-        return self._update(name, credentials=credentials)
-
-    def delete_account(self, name: str) -> bool:
-        return self.accounts.pop(self.fold(name), None) is not None
-
-    def list_accounts(self) -> list[Account]:
-        return sorted(self.accounts.values(), key=lambda a: self.fold(a.name))
-
-    def set_locked_until(self, name: str, until: float) -> bool:
-        return self._update(name, locked_until=until)
-
-    def add_certfp(self, name: str, fingerprint: str) -> bool:
-        fp = fingerprint.lower()
-        account = self.get_account(name)
-        owner = self.account_by_certfp(fp)
-        if account is None or (owner is not None and owner.name != account.name):
-            return False
-        return owner is not None or self._update(name, certfps=(*account.certfps, fp))
-
-    def del_certfp(self, name: str, fingerprint: str) -> bool:
-        account = self.get_account(name)
-        fp = fingerprint.lower()
-        if account is None or fp not in account.certfps:
-            return False
-        return self._update(name, certfps=tuple(f for f in account.certfps if f != fp))
-
-    # -- rooms ------------------------------------------------------------------------
-
-    def save_room(self, room: Room) -> None:
-        self.rooms[self.fold(room.name)] = room
-
-    def delete_room(self, name: str) -> None:
-        self.rooms.pop(self.fold(name), None)
-
-    def load_rooms(self) -> list[Room]:
-        return list(self.rooms.values())

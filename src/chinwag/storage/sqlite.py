@@ -1,169 +1,545 @@
 """SQLite storage: WAL, a busy timeout, a schema version and numbered migrations.
 
-Every statement is parameterised. Writes are queued in memory and written in one
-transaction by :meth:`SQLiteStorage.flush`, which may run on another thread than the
-rest: it writes through its own connection while :meth:`SQLiteStorage.recent` reads
-through a second one (WAL lets them overlap), and rows on their way to disk stay
-visible to readers until they are committed.
+Every statement is parameterised. Writes are queued in memory as operations and
+committed in one transaction by :meth:`SQLiteStorage.flush`, which runs on the writer's
+thread (:mod:`chinwag.storage.writer`): it writes through its own connection while reads
+go through a second one (WAL lets them overlap). Operations on their way to disk stay
+visible to readers until they are committed: reads merge the queue into what they find.
+
+If the disk refuses a write (full, read-only, I/O error) the operations stay queued for
+the next try; the queue is bounded (``max_queue``) and, past it, the oldest operations
+are dropped and counted in :attr:`SQLiteStorage.dropped`.
+
+``SQLiteStorage(None)`` keeps everything in memory (one connection, behind a lock):
+for tests and servers without a data dir.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from chinwag.errors import LocalError
-from chinwag.storage.base import Room, StoredMessage, rfc1459_fold
-from chinwag.storage.sqlite_accounts import ACCOUNTS_MIGRATION, AccountsSQL
+from chinwag.storage.base import (
+    Room,
+    StoredMessage,
+    TargetActivity,
+    Window,
+    rfc1459_fold,
+)
+from chinwag.storage.schema import migrate, schema_version
+from chinwag.storage.sqlite_accounts import AccountsSQL
 
-# Numbered migrations: MIGRATIONS[i] brings the schema from version i to i + 1.
-MIGRATIONS: list[str] = [
-    # 1: channel history, and accounts for later.
-    """
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY,
-        target TEXT NOT NULL,          -- channel name as displayed
-        target_key TEXT NOT NULL,      -- folded with the casemapping, for lookups
-        source TEXT NOT NULL,          -- nick!user@host
-        command TEXT NOT NULL,         -- PRIVMSG or NOTICE
-        text TEXT NOT NULL,
-        at REAL NOT NULL,              -- unix time
-        msgid TEXT NOT NULL
-    );
-    CREATE INDEX messages_by_target ON messages (target_key, id);
-    CREATE TABLE accounts (
-        name_key TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        created REAL NOT NULL
-    );
-    """,
-    # 2: account credentials (argon2id, SCRAM-SHA-256), certificates, lock-outs; rooms.
-    ACCOUNTS_MIGRATION,
-]
-SCHEMA_VERSION = len(MIGRATIONS)
-# (target, target key, source, command, text, at, msgid)
-Row = tuple[str, str, str, str, str, float, str]
 DB_FILE = "chinwag.sqlite3"
+MAX_QUEUE = 100_000  # queued operations kept while the disk refuses writes
+BATCH = 2000  # operations per transaction
+
+# Queued operations: (name, payload). "msg": (key, message, parties or None);
+# "redact": msgid; "mark": (kind, who, key, at); "offline": (account, message);
+# "delivered": (account, msgid) removes one offline message.
+Op = tuple[str, Any]
+
+COLUMNS = "h.msgid, h.at, h.target, h.sender, h.account, h.kind, h.tags, h.text, h.deleted"
+
+
+def _message(row: tuple[Any, ...]) -> StoredMessage:
+    msgid, at, target, sender, account, kind, tags, text, deleted = row
+    return StoredMessage(msgid, at, target, sender, account, kind, tags, text, bool(deleted))
+
+
+def fts_query(text: str) -> str:
+    """Words as FTS5 phrases joined by AND: user text never reaches FTS5's syntax."""
+    words = text.split()
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _in_window(at: float, window: Window) -> bool:
+    return (window.after is None or at > window.after) and (
+        window.before is None or at < window.before
+    )
+
+
+def _cut(rows: list[StoredMessage], window: Window) -> list[StoredMessage]:
+    rows.sort(key=lambda m: m.time)
+    if window.limit <= 0:
+        return []
+    return rows[-window.limit :] if window.newest else rows[: window.limit]
 
 
 class SQLiteStorage(AccountsSQL):
-    """``fold`` is the server's casemapping: targets are keyed by their folded name."""
+    """``fold`` is the server's casemapping (accounts, rooms, SEARCH's ``from``)."""
 
-    def __init__(self, path: Path, fold: Callable[[str], str] = rfc1459_fold) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        fold: Callable[[str], str] = rfc1459_fold,
+        max_queue: int = MAX_QUEUE,
+    ) -> None:
         self.path = path
         self.fold = fold
+        self.max_queue = max_queue
+        where = str(path) if path is not None else ":memory:"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(where, check_same_thread=False, isolation_level=None)
             self.db.execute("PRAGMA busy_timeout=5000")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.migrate()
-            self.reader = sqlite3.connect(str(path), check_same_thread=False)
-            self.reader.execute("PRAGMA busy_timeout=5000")
-            self.meta = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self.meta.execute("PRAGMA busy_timeout=5000")
+            if path is not None:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+            migrate(self.db, where)
+            if path is not None:
+                self.reader = sqlite3.connect(where, check_same_thread=False)
+                self.reader.execute("PRAGMA busy_timeout=5000")
+                self.meta = sqlite3.connect(where, check_same_thread=False, isolation_level=None)
+                self.meta.execute("PRAGMA busy_timeout=5000")
+            else:
+                self.reader = self.meta = self.db
+            self.reader.create_function("irc_fold", 1, fold, deterministic=True)
         except (OSError, sqlite3.Error) as exc:
-            raise LocalError(f"cannot open database {path}: {exc}") from None
-        # Rows not yet on disk: queued, and being written by a flush (``inflight``).
-        self.queue: list[Row] = []
-        self.inflight: list[Row] = []
-        self.lock = threading.Lock()  # guards the hand-over between queue and inflight
-        self.meta_lock = threading.Lock()  # serialises the accounts connection
+            raise LocalError(f"cannot open database {where}: {exc}") from None
+        # Operations not yet on disk: queued, and being written by a flush (inflight).
+        self.queue: list[Op] = []
+        self.inflight: list[Op] = []
+        self.dropped = 0  # operations dropped because the queue overflowed
+        self.lock = threading.Lock()  # guards queue, inflight and dropped
         self.room_queue: dict[str, Room | None] = {}
+        # One connection in memory: reads, accounts and the flush must not interleave on
+        # it (a flush takes the room queue under meta_lock: hence reentrant).
+        shared = threading.RLock()
+        self.read_lock = shared
+        self.write_lock = shared if path is None else threading.RLock()
+        self.meta_lock = shared if path is None else threading.RLock()  # type: ignore[assignment]
 
     @classmethod
     def in_dir(cls, data_dir: Path, fold: Callable[[str], str] = rfc1459_fold) -> SQLiteStorage:
         return cls(data_dir / DB_FILE, fold)
 
     def schema_version(self) -> int:
-        row = self.db.execute("PRAGMA user_version").fetchone()
-        return int(row[0])
+        with self.read_lock:
+            return schema_version(self.reader)
 
-    def migrate(self) -> None:
-        version = self.schema_version()
-        if version > SCHEMA_VERSION:
-            raise LocalError(
-                f"database {self.path} has schema version {version}, newer than this "
-                f"chinwag knows ({SCHEMA_VERSION}); upgrade chinwag"
-            )
-        for number in range(version, SCHEMA_VERSION):
-            self.db.execute("BEGIN")
-            try:
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number + 1:d}")
-                self.db.execute("COMMIT")
-            except Exception:
-                self.db.execute("ROLLBACK")
-                raise
+    # -- queued writes ----------------------------------------------------------------
 
-    def append_message(
-        self, target: str, source: str, command: str, text: str, at: float, msgid: str
-    ) -> None:
-        row = (target, self.fold(target), source, command, text, at, msgid)
+    def _queue(self, op: Op) -> None:
         with self.lock:
-            self.queue.append(row)
+            self.queue.append(op)
+            if len(self.queue) > self.max_queue:
+                over = len(self.queue) - self.max_queue
+                del self.queue[:over]
+                self.dropped += over
 
-    def flush(self) -> None:
-        """Write the queued rows and room snapshots in one transaction (safe to call from
-        another thread)."""
+    def append(self, key: str, msg: StoredMessage, parties: tuple[str, str] | None = None) -> None:
+        self._queue(("msg", (key, msg, parties)))
+
+    def redact(self, msgid: str) -> None:
+        self._queue(("redact", msgid))
+
+    def set_mark(self, kind: str, who: str, key: str, at: float) -> None:
+        self._queue(("mark", (kind, who, key, at)))
+
+    def add_offline(self, account: str, msg: StoredMessage) -> None:
+        self._queue(("offline", (account, msg)))
+
+    def pending(self) -> int:
         with self.lock:
-            rows, self.queue = self.queue, []
-            self.inflight = rows
+            return len(self.queue) + len(self.inflight)
+
+    def flush(self) -> int:
+        """Write everything queued, in transactions of at most ``BATCH`` operations
+        (a nearly full disk still takes small ones); returns how many were written."""
+        done = 0
+        while True:
+            written = self.flush_batch()
+            done += written
+            if written < BATCH:
+                return done
+
+    def flush_batch(self) -> int:
+        """Write up to ``BATCH`` queued operations in one transaction; returns how many.
+
+        Safe to call from another thread. On a database error the operations go back
+        to the front of the queue (within ``max_queue``) and the error is raised.
+        """
+        with self.lock:
+            ops, self.queue = self.queue[:BATCH], self.queue[BATCH:]
+            self.inflight = ops
         rooms = self.take_rooms()
-        if not rows and not rooms:
-            return
+        if not ops and not rooms:
+            return 0
         try:
-            self.db.execute("BEGIN")
-            if rows:
-                self.db.executemany(
-                    "INSERT INTO messages (target, target_key, source, command, text, at, msgid)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            self.write_rooms(rooms)
-            self.db.execute("COMMIT")
+            with self.write_lock:
+                self.db.execute("BEGIN")
+                try:
+                    self._apply_all(ops)
+                    self.write_rooms(rooms)
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
+                    raise
         except sqlite3.Error:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            with self.lock:
-                self.queue[:0] = rows  # keep them for the next try; nothing is lost
             self.requeue_rooms(rooms)
+            with self.lock:
+                self.queue[:0] = ops
+                over = len(self.queue) - self.max_queue
+                if over > 0:
+                    del self.queue[:over]
+                    self.dropped += over
             raise
         finally:
             with self.lock:
                 self.inflight = []
+        return len(ops) + len(rooms)
 
-    def recent(self, target: str, limit: int) -> list[StoredMessage]:
-        if limit <= 0:
-            return []
-        key = self.fold(target)
-        # Snapshot what is not on disk first, then read the disk: a row committed in
-        # between is seen twice (and dropped by msgid below), never missed.
+    def _apply_all(self, ops: Iterable[Op]) -> None:
+        """Run operations in order; runs of messages go in one executemany."""
+        run: list[tuple[Any, ...]] = []
+        for name, payload in ops:
+            if name == "msg":
+                key, m, parties = payload
+                run.append(
+                    (m.msgid, m.time, key, m.target, m.sender, m.account, m.kind, m.tags, m.text)
+                )
+                if parties is not None:
+                    self._insert_messages(run)
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO conversations (target_key, a, b) VALUES (?, ?, ?)",
+                        (key, *parties),
+                    )
+                continue
+            self._insert_messages(run)
+            self._apply(name, payload)
+        self._insert_messages(run)
+
+    def _insert_messages(self, run: list[tuple[Any, ...]]) -> None:
+        if run:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO history (msgid, at, target_key, target, sender, account,"
+                " kind, tags, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                run,
+            )
+            run.clear()
+
+    def _apply(self, name: str, payload: Any) -> None:
+        ex = self.db.execute
+        if name == "redact":
+            ex("UPDATE history SET deleted = 1, text = '' WHERE msgid = ?", (payload,))
+        elif name == "mark":
+            ex(
+                "INSERT INTO marks (kind, who, target_key, at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (kind, who, target_key) DO UPDATE SET at = excluded.at",
+                payload,
+            )
+        elif name == "offline":
+            account, m = payload
+            ex(
+                "INSERT INTO offline (account, msgid, at, target, sender, sender_account,"
+                " kind, tags, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (account, m.msgid, m.time, m.target, m.sender, m.account, m.kind, m.tags, m.text),
+            )
+        elif name == "delivered":
+            ex("DELETE FROM offline WHERE account = ? AND msgid = ?", payload)
+        else:  # pragma: no cover - a programming error
+            raise LocalError(f"unknown storage operation {name!r}")
+
+    def _pending_ops(self) -> list[Op]:
         with self.lock:
-            pending = [r for r in (*self.inflight, *self.queue) if r[1] == key]
-        cur = self.reader.execute(
-            "SELECT target, source, command, text, at, msgid FROM messages"
-            " WHERE target_key = ? ORDER BY id DESC LIMIT ?",
-            (key, limit),
+            return [*self.inflight, *self.queue]
+
+    # -- reads --------------------------------------------------------------------------
+
+    def _select(self, sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
+        with self.read_lock:
+            return self.reader.execute(sql, tuple(params)).fetchall()
+
+    @staticmethod
+    def _redacted(ops: list[Op]) -> set[str]:
+        return {payload for name, payload in ops if name == "redact"}
+
+    def _merge(
+        self,
+        found: list[StoredMessage],
+        ops: list[Op],
+        keep: Callable[[str, StoredMessage], bool],
+        window: Window,
+    ) -> list[StoredMessage]:
+        """Rows from disk plus queued ones that ``keep`` accepts, minus redacted ones."""
+        redacted = self._redacted(ops)
+        seen = {m.msgid for m in found}
+        rows = [m for m in found if m.msgid not in redacted]
+        for name, payload in ops:
+            if name != "msg":
+                continue
+            key, m, _ = payload
+            if m.msgid not in seen and m.msgid not in redacted and keep(key, m):
+                seen.add(m.msgid)
+                rows.append(m)
+        return _cut(rows, window)
+
+    def _bounds(self, window: Window) -> tuple[str, list[Any]]:
+        sql = ""
+        params: list[Any] = []
+        if window.after is not None:
+            sql += " AND h.at > ?"
+            params.append(window.after)
+        if window.before is not None:
+            sql += " AND h.at < ?"
+            params.append(window.before)
+        return sql, params
+
+    def history(self, keys: list[str], window: Window) -> list[StoredMessage]:
+        if not keys or window.limit <= 0:
+            return []
+        # Snapshot the queue before reading the disk: a row committed in between is
+        # seen twice (and dropped by msgid), never missed.
+        ops = self._pending_ops()
+        marks = ",".join("?" * len(keys))
+        bounds, params = self._bounds(window)
+        order = "DESC" if window.newest else "ASC"
+        rows = self._select(
+            f"SELECT {COLUMNS} FROM history h WHERE h.target_key IN ({marks})"
+            f" AND h.deleted = 0{bounds} ORDER BY h.at {order} LIMIT ?",
+            [*keys, *params, window.limit],
         )
-        rows = [StoredMessage(*r) for r in cur.fetchall()]
-        rows.reverse()
-        seen = {m.msgid for m in rows}
-        rows += [
-            StoredMessage(t, s, c, x, a, m) for t, _, s, c, x, a, m in pending if m not in seen
-        ]
-        return rows[-limit:]
+        wanted = set(keys)
+        return self._merge(
+            [_message(r) for r in rows],
+            ops,
+            lambda key, m: key in wanted and _in_window(m.time, window),
+            window,
+        )
+
+    def find(self, msgid: str) -> tuple[str, StoredMessage] | None:
+        ops = self._pending_ops()
+        redacted = msgid in self._redacted(ops)
+        for name, payload in ops:
+            if name == "msg" and payload[1].msgid == msgid:
+                key, m, _ = payload
+                return key, _deleted(m) if redacted else m
+        rows = self._select(
+            f"SELECT h.target_key, {COLUMNS} FROM history h WHERE h.msgid = ?", [msgid]
+        )
+        if not rows:
+            return None
+        m = _message(rows[0][1:])
+        return str(rows[0][0]), _deleted(m) if redacted else m
+
+    def search(
+        self, keys: list[str], text: str | None, sender: str | None, window: Window
+    ) -> list[StoredMessage]:
+        if not keys or window.limit <= 0:
+            return []
+        ops = self._pending_ops()
+        marks = ",".join("?" * len(keys))
+        bounds, params = self._bounds(window)
+        where = f"h.target_key IN ({marks}) AND h.deleted = 0{bounds}"
+        args: list[Any] = [*keys, *params]
+        if sender is not None:
+            where += " AND irc_fold(substr(h.sender, 1, instr(h.sender, '!') - 1)) = ?"
+            args.append(self.fold(sender))
+        query = fts_query(text or "")
+        if query:
+            sql = (
+                f"SELECT {COLUMNS} FROM history_text JOIN history h ON h.id = history_text.rowid"
+                f" WHERE history_text MATCH ? AND {where} ORDER BY history_text.rowid DESC LIMIT ?"
+            )
+            args.insert(0, query)
+        else:
+            sql = f"SELECT {COLUMNS} FROM history h WHERE {where} ORDER BY h.at DESC LIMIT ?"
+        rows = self._select(sql, [*args, window.limit])
+        wanted = set(keys)
+        words = [w.casefold() for w in (text or "").split()]
+        who = self.fold(sender) if sender is not None else None
+
+        def keep(key: str, m: StoredMessage) -> bool:
+            return (
+                key in wanted
+                and _in_window(m.time, window)
+                and (who is None or self.fold(m.nick) == who)
+                and all(w in m.text.casefold() for w in words)
+            )
+
+        newest = Window(window.after, window.before, window.limit, newest=True)
+        return self._merge([_message(r) for r in rows], ops, keep, newest)
+
+    def activity(self, keys: list[str], window: Window) -> list[TargetActivity]:
+        ops = self._pending_ops()
+        bounds, params = self._bounds(window)
+        latest: dict[str, tuple[float, str]] = {}
+        for key in keys:
+            rows = self._select(
+                f"SELECT h.at, h.target FROM history h WHERE h.target_key = ?"
+                f" AND h.deleted = 0{bounds} ORDER BY h.at DESC LIMIT 1",
+                [key, *params],
+            )
+            if rows:
+                latest[key] = (float(rows[0][0]), str(rows[0][1]))
+        wanted = set(keys)
+        redacted = self._redacted(ops)
+        for name, payload in ops:
+            if name == "msg":
+                key, m, _ = payload
+                newer = m.time > latest.get(key, (float("-inf"), ""))[0]
+                if (
+                    newer
+                    and key in wanted
+                    and m.msgid not in redacted
+                    and _in_window(m.time, window)
+                ):
+                    latest[key] = (m.time, m.target)
+        found = [TargetActivity(k, name, at) for k, (at, name) in latest.items()]
+        found.sort(key=lambda t: t.latest)
+        return _cut_activity(found, window)
+
+    def conversations(self, identity: str) -> list[str]:
+        ops = self._pending_ops()
+        rows = self._select(
+            "SELECT target_key FROM conversations WHERE a = ? UNION"
+            " SELECT target_key FROM conversations WHERE b = ?",
+            [identity, identity],
+        )
+        keys = {str(r[0]) for r in rows}
+        for name, payload in ops:
+            if name == "msg" and payload[2] is not None and identity in payload[2]:
+                keys.add(payload[0])
+        return sorted(keys)
+
+    def get_mark(self, kind: str, who: str, key: str) -> float | None:
+        ops = self._pending_ops()
+        for name, payload in reversed(ops):
+            if name == "mark" and payload[:3] == (kind, who, key):
+                return float(payload[3])
+        rows = self._select(
+            "SELECT at FROM marks WHERE kind = ? AND who = ? AND target_key = ?",
+            [kind, who, key],
+        )
+        return float(rows[0][0]) if rows else None
+
+    def marks(self, kind: str, who: str) -> dict[str, float]:
+        """Every mark of ``kind`` that ``who`` has, by target key."""
+        ops = self._pending_ops()
+        rows = self._select(
+            "SELECT target_key, at FROM marks WHERE kind = ? AND who = ?", [kind, who]
+        )
+        found = {str(k): float(at) for k, at in rows}
+        for name, payload in ops:
+            if name == "mark" and payload[:2] == (kind, who):
+                found[payload[2]] = float(payload[3])
+        return found
+
+    def take_offline(self, account: str) -> list[StoredMessage]:
+        with self.lock:
+            waiting = [p[1] for n, p in self.queue if n == "offline" and p[0] == account]
+            self.queue = [(n, p) for n, p in self.queue if not (n == "offline" and p[0] == account)]
+            waiting += [p[1] for n, p in self.inflight if n == "offline" and p[0] == account]
+            delivered = {
+                p[1]
+                for n, p in (*self.inflight, *self.queue)
+                if n == "delivered" and p[0] == account
+            }
+        rows = self._select(
+            "SELECT msgid, at, target, sender, sender_account, kind, tags, text, 0"
+            " FROM offline WHERE account = ? ORDER BY id",
+            [account],
+        )
+        found = [m for m in map(_message, rows) if m.msgid not in delivered]
+        seen = {m.msgid for m in found} | delivered
+        found += [m for m in waiting if m.msgid not in seen]
+        for m in found:
+            self._queue(("delivered", (account, m.msgid)))
+        found.sort(key=lambda m: m.time)
+        return found
+
+    # -- upkeep -------------------------------------------------------------------------
+
+    def prune(self, channel_before: float | None, private_before: float | None) -> int:
+        """Delete history older than the cut-offs (None: keep); returns rows deleted.
+
+        Works in batches so the writer never holds the database for long."""
+        total = 0
+        for before, channel in ((channel_before, True), (private_before, False)):
+            if before is None:
+                continue
+            while True:
+                with self.write_lock:
+                    cur = self.db.execute(
+                        "DELETE FROM history WHERE id IN (SELECT id FROM history"
+                        " WHERE at < ? AND (substr(target_key, 1, 1) = '#') = ?"
+                        " ORDER BY id LIMIT 2000)",
+                        (before, int(channel)),
+                    )
+                total += cur.rowcount
+                if cur.rowcount < 2000:
+                    break
+        return total
+
+    def bulk_load(self, rows: Iterable[tuple[str, StoredMessage]]) -> int:
+        """Insert many messages at once, straight to disk (benchmarks, imports)."""
+        count = 0
+        with self.write_lock:
+            self.db.execute("BEGIN")
+            try:
+                batch: list[Op] = []
+                for key, m in rows:
+                    batch.append(("msg", (key, m, None)))
+                    if len(batch) >= BATCH:
+                        self._apply_all(batch)
+                        count += len(batch)
+                        batch = []
+                self._apply_all(batch)
+                count += len(batch)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        return count
+
+    def export(self, key: str) -> Iterator[StoredMessage]:
+        """Every message not deleted under ``key``, in the order it was stored."""
+        last = 0
+        while True:
+            rows = self._select(
+                f"SELECT h.id, {COLUMNS} FROM history h WHERE h.target_key = ?"
+                " AND h.deleted = 0 AND h.id > ? ORDER BY h.id LIMIT 1000",
+                [key, last],
+            )
+            if not rows:
+                return
+            last = int(rows[-1][0])
+            for row in rows:
+                yield _message(row[1:])
+
+    def integrity(self) -> str:
+        with self.read_lock:
+            return str(self.reader.execute("PRAGMA integrity_check").fetchone()[0])
 
     def close(self) -> None:
         try:
             self.flush()
         finally:
-            self.reader.close()
-            self.meta.close()
+            if self.reader is not self.db:
+                self.reader.close()
+                self.meta.close()
             self.db.close()
+
+
+def _deleted(m: StoredMessage) -> StoredMessage:
+    return dataclasses.replace(m, text="", deleted=True)
+
+
+def _cut_activity(found: list[TargetActivity], window: Window) -> list[TargetActivity]:
+    if window.limit <= 0:
+        return []
+    return found[-window.limit :] if window.newest else found[: window.limit]
+
+
+class MemoryStorage(SQLiteStorage):
+    """Storage that forgets on exit: for tests and servers without a data dir."""
+
+    def __init__(self, fold: Callable[[str], str] = rfc1459_fold, max_queue: int = MAX_QUEUE):
+        super().__init__(None, fold, max_queue)

@@ -8,19 +8,18 @@ its own through :class:`chinwag.transport.runner.ServerRunner`.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import errno
 import logging
 import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chinwag.auth.credentials import Credentials
 from chinwag.errors import LocalError
 from chinwag.proto.casemap import folder
 from chinwag.server.build import build_server
 from chinwag.server.config import ServerConfig
-from chinwag.storage.base import Account, MemoryStorage, Room, Storage, StoredMessage
+from chinwag.storage.sqlite import DB_FILE, SQLiteStorage
+from chinwag.storage.writer import HistoryWriter
 from chinwag.transport.tcp import IRCProtocol
 
 if TYPE_CHECKING:
@@ -34,85 +33,11 @@ SHUTDOWN_GRACE = 2.0  # seconds to let ERROR lines drain before sockets are drop
 GC_GEN0_THRESHOLD = 20_000  # allocations between young-generation collections (default 700)
 
 
-def open_storage(config: ServerConfig) -> Storage:
+def open_storage(config: ServerConfig) -> SQLiteStorage:
+    """The server's history: a file under the data dir, or memory without one."""
     fold = folder(config.casemapping)
-    if config.data_dir is None:
-        return MemoryStorage(fold=fold)
-    from chinwag.storage.sqlite import SQLiteStorage
-
-    return SQLiteStorage.in_dir(config.data_dir, fold)
-
-
-class BackgroundFlush:
-    """Storage whose ``flush`` runs on a worker thread, so the event loop (and every
-    client) never waits on the disk. At most one flush runs at a time; a failed one is
-    logged and its rows are kept by the storage for the next."""
-
-    def __init__(self, inner: Storage) -> None:
-        self.inner = inner
-        self.worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="chinwag-storage")
-        self.pending: concurrent.futures.Future[None] | None = None
-
-    def append_message(
-        self, target: str, source: str, command: str, text: str, at: float, msgid: str
-    ) -> None:
-        self.inner.append_message(target, source, command, text, at, msgid)
-
-    def recent(self, target: str, limit: int) -> list[StoredMessage]:
-        return self.inner.recent(target, limit)
-
-    # Accounts are read and written at once (they are small and rare); room snapshots
-    # are queued by the storage and written by the next flush.
-
-    def get_account(self, name: str) -> Account | None:
-        return self.inner.get_account(name)
-
-    def account_by_certfp(self, fingerprint: str) -> Account | None:
-        return self.inner.account_by_certfp(fingerprint)
-
-    def add_account(self, name: str, credentials: Credentials, at: float) -> bool:
-        return self.inner.add_account(name, credentials, at)
-
-    def set_credentials(self, name: str, credentials: Credentials) -> bool:
-        return self.inner.set_credentials(name, credentials)
-
-    def delete_account(self, name: str) -> bool:
-        return self.inner.delete_account(name)
-
-    def list_accounts(self) -> list[Account]:
-        return self.inner.list_accounts()
-
-    def set_locked_until(self, name: str, until: float) -> bool:
-        return self.inner.set_locked_until(name, until)
-
-    def add_certfp(self, name: str, fingerprint: str) -> bool:
-        return self.inner.add_certfp(name, fingerprint)
-
-    def del_certfp(self, name: str, fingerprint: str) -> bool:
-        return self.inner.del_certfp(name, fingerprint)
-
-    def save_room(self, room: Room) -> None:
-        self.inner.save_room(room)
-
-    def delete_room(self, name: str) -> None:
-        self.inner.delete_room(name)
-
-    def load_rooms(self) -> list[Room]:
-        return self.inner.load_rooms()
-
-    def flush(self) -> None:
-        if self.pending is None or self.pending.done():
-            self.pending = self.worker.submit(self._flush)
-
-    def _flush(self) -> None:
-        try:
-            self.inner.flush()
-        except Exception:
-            log.exception("writing chat history failed; will retry")
-
-    def close(self) -> None:
-        self.worker.shutdown(wait=True)
-        self.inner.close()
+    path = config.data_dir / DB_FILE if config.data_dir is not None else None
+    return SQLiteStorage(path, fold, max_queue=config.limits.history_queue)
 
 
 class ServerApp:
@@ -121,15 +46,16 @@ class ServerApp:
     def __init__(
         self,
         config: ServerConfig,
-        storage: Storage | None = None,
+        storage: SQLiteStorage | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.config = config
         self.ssl_context = ssl_context
         self.web: WebService | None = None
-        self.storage = BackgroundFlush(storage if storage is not None else open_storage(config))
+        self.storage = storage if storage is not None else open_storage(config)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.core = build_server(config, self.storage, on_dirty=self._schedule_flush)
+        self.writer: HistoryWriter | None = None
         self.servers: list[asyncio.base_events.Server] = []
         self.live: set[IRCProtocol] = set()
         self.bound: list[tuple[str, int]] = []
@@ -142,8 +68,21 @@ class ServerApp:
         assert self.loop is not None
         self.loop.call_soon(self.core.flush)
 
+    def _history_problem(self, text: str, failing: bool) -> None:
+        """From the writer thread: tell operators (server notice, admin window)."""
+        if self.loop is not None and not self.loop.is_closed():
+            kind = "error" if failing else "storage"
+            self.loop.call_soon_threadsafe(self.core.emit, kind, text)
+
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        lim = self.config.limits
+        self.writer = HistoryWriter(
+            self.storage,
+            self._history_problem,
+            channel_days=lim.history_days,
+            private_days=lim.private_history_days,
+        )
         for host, port in self.config.listen:
             try:
                 srv = await self.loop.create_server(
@@ -251,6 +190,8 @@ class ServerApp:
                     log.exception("stopping the web service failed")
             self.servers = []
             try:
+                if self.writer is not None:
+                    self.writer.close()
                 self.storage.close()
             except Exception:
                 log.exception("closing storage failed")

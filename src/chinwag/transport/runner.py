@@ -18,7 +18,7 @@ from chinwag.errors import LocalError
 from chinwag.server.config import ServerConfig
 from chinwag.server.core import Server
 from chinwag.server.events import ServerEvent
-from chinwag.storage.base import Storage
+from chinwag.storage.sqlite import SQLiteStorage
 from chinwag.transport.app import ServerApp, new_event_loop
 
 T = TypeVar("T")
@@ -31,7 +31,7 @@ class ServerRunner:
     def __init__(
         self,
         config: ServerConfig,
-        storage: Storage | None = None,
+        storage: SQLiteStorage | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.config = config

@@ -6,6 +6,7 @@ import pytest
 
 from chinwag.proto.message import Message
 from chinwag.server.state import User
+from chinwag.storage.base import Window
 from tests.server.harness import Harness, numerics
 
 S = "chinwag.local"
@@ -66,8 +67,8 @@ class TestChannelMessages:
     def test_history_is_recorded(self, h: Harness) -> None:
         a, _b, _c = trio(h)
         h.send(a, "PRIVMSG #lobby :remember me", "NOTICE #lobby :and me")
-        rows = h.storage.recent("#lobby", 10)
-        assert [(r.command, r.text, r.source) for r in rows] == [
+        rows = h.storage.history(["#lobby"], Window(limit=10))
+        assert [(r.kind, r.text, r.sender) for r in rows] == [
             ("PRIVMSG", "remember me", a.source),
             ("NOTICE", "and me", a.source),
         ]

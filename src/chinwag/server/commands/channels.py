@@ -17,6 +17,7 @@ from chinwag.proto.validate import is_valid_channel
 from chinwag.server.commands.table import command, number
 from chinwag.server.outgoing import Outgoing, server_time
 from chinwag.server.state import Channel, User
+from chinwag.storage.base import Window
 
 if TYPE_CHECKING:
     from chinwag.server.core import Server
@@ -86,7 +87,7 @@ def replay_history(server: Server, user: User, channel: Channel) -> None:
     count = server.limits.history_replay
     if server.storage is None or count <= 0:
         return
-    lines = server.storage.recent(channel.name, count)
+    lines = server.storage.history([server.fold(channel.name)], Window(limit=count))
     if not lines:
         return
     batch = server.new_batch_id() if "batch" in user.caps else None
@@ -104,7 +105,7 @@ def replay_history(server: Server, user: User, channel: Channel) -> None:
         if not has_time:
             stamp = datetime.fromtimestamp(item.time).strftime("%H:%M")
             text = f"[{stamp}] {text}" if not text.startswith("\x01") else text
-        server.send(user, item.command, channel.name, text, source=item.source, tags=tags)
+        server.send(user, item.kind, channel.name, text, source=item.sender, tags=tags)
     if batch:
         server.send(user, "BATCH", "-" + batch)
 

@@ -1,0 +1,117 @@
+"""The history writer: a thread that commits queued writes on a short, fixed cadence.
+
+Durability bound: an operation queued at time *t* is committed by *t* + ``interval``
+(200 ms) + the time one commit takes, while the disk accepts writes. The database runs
+in WAL mode with ``synchronous=NORMAL``: a committed transaction survives the server
+process being killed (SIGKILL, a crash); a power cut may lose the last commits before
+the WAL is synced, never the database's integrity. :meth:`HistoryWriter.close` (a clean
+shutdown) commits everything queued, so it loses nothing.
+
+When the disk refuses a write (full, read-only, an I/O error) the writer reports it once
+through ``on_problem``, keeps the operations queued (bounded: the storage drops the
+oldest past its limit and counts them), retries every ``retry`` seconds, and reports
+again once writing works, with how many were dropped. Chat never waits for any of it.
+
+It also prunes history older than the retention periods, once at start and then every
+``prune_every`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from chinwag.storage.sqlite import SQLiteStorage
+
+log = logging.getLogger("chinwag.storage")
+
+COMMIT_INTERVAL = 0.2  # seconds between commits: the loss window on a crash
+RETRY_INTERVAL = 1.0  # seconds between tries while the disk refuses writes
+PRUNE_EVERY = 3600.0  # seconds between retention sweeps
+DAY = 86400.0
+
+
+class HistoryWriter:
+    def __init__(
+        self,
+        storage: SQLiteStorage,
+        on_problem: Callable[[str, bool], None] | None = None,
+        *,
+        interval: float = COMMIT_INTERVAL,
+        retry: float = RETRY_INTERVAL,
+        channel_days: float = 0,
+        private_days: float = 0,
+        prune_every: float = PRUNE_EVERY,
+    ) -> None:
+        """``on_problem(text, failing)`` is called on the writer thread when writing
+        starts failing (``failing`` true) and when it works again."""
+        self.storage = storage
+        self.on_problem = on_problem or (lambda text, failing: None)
+        self.interval = interval
+        self.retry = retry
+        self.channel_days = channel_days
+        self.private_days = private_days
+        self.prune_every = prune_every
+        self.failing = False
+        self.dropped_reported = 0
+        self.commits = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="chinwag-history", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        next_prune = time.monotonic()
+        while not self.stop.wait(self.retry if self.failing else self.interval):
+            self.write_once()
+            if self.prune_every and time.monotonic() >= next_prune and not self.failing:
+                next_prune = time.monotonic() + self.prune_every
+                self.prune_once()
+
+    def write_once(self) -> bool:
+        """Commit what is queued; True if the disk took it (or there was nothing)."""
+        try:
+            if self.storage.flush():
+                self.commits += 1
+        except Exception as exc:
+            if not self.failing:
+                self.failing = True
+                text = (
+                    f"chat history cannot be written ({exc}); chat goes on, and writing "
+                    f"resumes when the disk accepts it ({self.storage.pending()} waiting)"
+                )
+                log.error("%s", text)
+                self.on_problem(text, True)
+            return False
+        if self.failing:
+            self.failing = False
+            dropped = self.storage.dropped - self.dropped_reported
+            self.dropped_reported = self.storage.dropped
+            text = "chat history is being written again" + (
+                f"; {dropped} writes were dropped while the disk refused them" if dropped else ""
+            )
+            log.warning("%s", text)
+            self.on_problem(text, False)
+        return True
+
+    def prune_once(self) -> int:
+        now = time.time()
+        try:
+            gone = self.storage.prune(
+                now - self.channel_days * DAY if self.channel_days > 0 else None,
+                now - self.private_days * DAY if self.private_days > 0 else None,
+            )
+        except Exception:
+            log.exception("pruning old history failed")
+            return 0
+        if gone:
+            log.info("pruned %d messages past their retention period", gone)
+        return gone
+
+    def close(self) -> None:
+        """Stop the thread and commit everything still queued (a clean shutdown)."""
+        self.stop.set()
+        self.thread.join()
+        if not self.write_once():
+            log.error("%d history writes could not be saved at shutdown", self.storage.pending())
