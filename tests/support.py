@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import ssl
 import time
 from collections.abc import Callable
 
@@ -28,10 +29,23 @@ def wait_until(predicate: Callable[[], bool], timeout: float = TIMEOUT, step: fl
 
 
 class LineClient:
-    """A blocking IRC client over a real socket, for tests. Records every message."""
+    """A blocking IRC client over a real socket, for tests. Records every message.
 
-    def __init__(self, host: str, port: int, timeout: float = TIMEOUT) -> None:
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    With ``tls`` (a client SSLContext) it connects over TLS; ``self.sock`` is then an
+    :class:`ssl.SSLSocket` (its peer certificate is the server's).
+    """
+
+    def __init__(
+        self, host: str, port: int, timeout: float = TIMEOUT, tls: ssl.SSLContext | None = None
+    ) -> None:
+        sock = socket.create_connection((host, port), timeout=timeout)
+        if tls is not None:
+            try:
+                sock = tls.wrap_socket(sock, server_hostname=host)
+            except BaseException:
+                sock.close()
+                raise
+        self.sock = sock
         self.sock.settimeout(timeout)
         self.buffer = b""
         self.received: list[Message] = []

@@ -95,13 +95,24 @@ def test_tls_port_is_advertised_as_ircs(
 ) -> None:
     b, _ = browser
     network = f"test-{uuid.uuid4().hex[:8]}"
+    fp = "ab" * 32
     with Advertiser(
-        6667, tls_port=6697, network=network, addresses=["127.0.0.1"], interfaces=LOOPBACK
+        6667,
+        tls_port=6697,
+        fingerprint=fp,
+        network=network,
+        addresses=["127.0.0.1"],
+        interfaces=LOOPBACK,
     ):
         wait_until(lambda: len(_mine(b, network)) == 2, timeout=2 * TIMEOUT)
-        plain, tls = _mine(b, network)
+        (plain,) = [s for s in _mine(b, network) if not s.tls]
+        (tls,) = [s for s in _mine(b, network) if s.tls]
         assert (plain.port, plain.tls) == (6667, False)
         assert (tls.port, tls.tls) == (6697, True)
+        # Both services carry the TLS port and the fingerprint in their TXT record.
+        for found in (plain, tls):
+            assert (found.tls_port, found.fingerprint) == (6697, fp)
+            assert found.version == __version__ and found.software == "chinwag"
     wait_until(lambda: not _mine(b, network), timeout=2 * TIMEOUT)
 
 
@@ -122,6 +133,19 @@ def test_web_ports_ride_in_the_txt_record(
         (found,) = _mine(b, network)
         assert (found.http_port, found.https_port) == (8080, 8443)
     wait_until(lambda: not _mine(b, network), timeout=2 * TIMEOUT)
+
+
+def test_tls_only_server_is_advertised_as_ircs_only(
+    browser: tuple[DiscoveryBrowser, list[list[FoundServer]]],
+) -> None:
+    b, _ = browser
+    network = f"test-{uuid.uuid4().hex[:8]}"
+    with Advertiser(
+        None, tls_port=6697, network=network, addresses=["127.0.0.1"], interfaces=LOOPBACK
+    ):
+        wait_until(lambda: bool(_mine(b, network)), timeout=2 * TIMEOUT)
+        (only,) = _mine(b, network)
+        assert (only.port, only.tls, only.tls_port, only.fingerprint) == (6697, True, 6697, "")
 
 
 def test_same_name_twice_is_made_unique(
@@ -187,6 +211,7 @@ def test_running_server_advertises_itself_and_withdraws_on_stop(
     runner = ServerRunner(
         ServerConfig(
             listen=(("127.0.0.1", 0),),
+            tls_listen=(("127.0.0.1", 0),),
             network=network,
             data_dir=tmp_path / "data",
             advertise=True,
@@ -194,12 +219,24 @@ def test_running_server_advertises_itself_and_withdraws_on_stop(
     )
     runner.start()
     try:
-        wait_until(lambda: bool(_mine(b, network)), timeout=2 * TIMEOUT)
-        (found,) = _mine(b, network)
-        assert found.port == runner.port
+        wait_until(lambda: len(_mine(b, network)) == 2, timeout=2 * TIMEOUT)
+        # By kind, not by order: the two names may differ after probing.
+        (found,) = [s for s in _mine(b, network) if not s.tls]
+        (secure,) = [s for s in _mine(b, network) if s.tls]
+        assert found.port == runner.port and secure.port == runner.tls_port
         assert found.name.startswith("chinwag on ")
         assert found.version == __version__
         assert found.addresses
+        assert found.tls_port == runner.tls_port
+        assert found.fingerprint == runner.fingerprint is not None
+        # A new certificate (SIGHUP) is announced too.
+        tls_dir = tmp_path / "data" / "tls"
+        (tls_dir / "cert.pem").unlink()
+        assert runner.reload_tls() and runner.fingerprint != found.fingerprint
+        wait_until(
+            lambda: {s.fingerprint for s in _mine(b, network)} == {runner.fingerprint},
+            timeout=2 * TIMEOUT,
+        )
     finally:
         runner.stop()
     wait_until(lambda: not _mine(b, network), timeout=2 * TIMEOUT)

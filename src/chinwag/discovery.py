@@ -156,8 +156,11 @@ class FoundServer:
 
     ``name`` is the instance name ("chinwag on kitchen-pc"), ``host`` the mDNS host name
     ("kitchen-pc.local."), ``addresses`` its IPv4 addresses as strings. ``network`` and
-    ``version`` come from the TXT record (empty when absent, e.g. another IRC server),
-    and so do ``tls_port`` and ``fingerprint`` (``tls=``, ``fp=``) when the server has TLS.
+    ``version`` come from the TXT record (empty when absent, e.g. another IRC server).
+    ``tls_port`` is where the server listens with TLS (the ``tls`` TXT key, or ``port``
+    itself for an ``_ircs._tcp`` service), None when it does not; ``fingerprint`` is the
+    certificate's SHA-256 as announced (the ``fp`` TXT key: chinwag sends 64 lowercase hex
+    digits; readers normalize), or "".
     """
 
     name: str
@@ -192,7 +195,7 @@ class Advertiser:
 
     def __init__(
         self,
-        port: int,
+        port: int | None,
         *,
         network: str = "chinwag",
         name: str | None = None,
@@ -200,13 +203,17 @@ class Advertiser:
         tls_port: int | None = None,
         http_port: int | None = None,
         https_port: int | None = None,
+        fingerprint: str | None = None,
         version: str = __version__,
         interfaces: Interfaces | None = None,
     ) -> None:
+        if port is None and tls_port is None:
+            raise LocalError("nothing to advertise: no port")
         self.port = port
         self.tls_port = tls_port
         self.http_port = http_port  # the web service, in TXT as http=/https=
         self.https_port = https_port
+        self.fingerprint = fingerprint
         self.network = network
         self.version = version
         self.requested_name = _fit_label(name) if name else default_instance_name()
@@ -224,14 +231,22 @@ class Advertiser:
         """The instance names actually announced (unique after probing), once registered."""
         return [_instance_name(info.name, info.type) for info in self._infos]
 
-    def _make_infos(self) -> list[ServiceInfo]:
+    def _properties(self) -> dict[str, str]:
         properties = {"network": self.network, "version": self.version, "software": SOFTWARE}
         if self.http_port is not None:
             properties["http"] = str(self.http_port)
         if self.https_port is not None:
             properties["https"] = str(self.https_port)
+        if self.tls_port is not None:
+            properties["tls"] = str(self.tls_port)
+            if self.fingerprint:
+                properties["fp"] = self.fingerprint
+        return properties
+
+    def _make_infos(self) -> list[ServiceInfo]:
+        properties = self._properties()
         server = _mdns_hostname()
-        ports = [(IRC_SERVICE, self.port)]
+        ports = [] if self.port is None else [(IRC_SERVICE, self.port)]
         if self.tls_port is not None:
             ports.append((IRCS_SERVICE, self.tls_port))
         return [
@@ -280,6 +295,35 @@ class Advertiser:
         self._registered.set()
         log.info("advertising %s on the LAN", ", ".join(self.names))
 
+    def update_fingerprint(self, fingerprint: str, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Announce a new certificate fingerprint (after a reload). Blocks until the first
+        announcement is done (probing takes about two seconds), bounded; never raises."""
+        if fingerprint == self.fingerprint:
+            return
+        self.fingerprint = fingerprint
+        zc = self._zc
+        if zc is None or not self._registered.wait(2 * timeout):
+            return
+        assert zc.loop is not None
+        properties = self._properties()
+        self._infos = [
+            ServiceInfo(
+                info.type,
+                info.name,  # the name probing settled on
+                port=info.port,
+                properties=properties,
+                server=info.server,
+                parsed_addresses=list(self.addresses),
+            )
+            for info in self._infos
+        ]
+        try:
+            for info in self._infos:
+                future = asyncio.run_coroutine_threadsafe(zc.async_update_service(info), zc.loop)
+                future.result(timeout)
+        except Exception:
+            log.warning("mDNS update of the fingerprint failed", exc_info=True)
+
     def wait_registered(self, timeout: float) -> bool:
         """Block until announced (probing takes about two seconds); False on time-out."""
         return self._registered.wait(timeout)
@@ -327,6 +371,8 @@ def _found_from_info(info: ServiceInfo) -> FoundServer | None:
     if info.port is None:
         return None
     props = info.decoded_properties
+    tls = info.type == IRCS_SERVICE
+    tls_port = _port_or_none(props.get("tls")) or (info.port if tls else None)
     return FoundServer(
         name=_instance_name(info.name, info.type),
         host=info.server or "",
@@ -334,11 +380,11 @@ def _found_from_info(info: ServiceInfo) -> FoundServer | None:
         network=props.get("network") or "",
         version=props.get("version") or "",
         addresses=tuple(info.parsed_addresses(IPVersion.V4Only)),
-        tls=info.type == IRCS_SERVICE,
+        tls=tls,
         software=props.get("software") or "",
         http_port=_port_or_none(props.get("http")),
         https_port=_port_or_none(props.get("https")),
-        tls_port=_port_or_none(props.get("tls")),
+        tls_port=tls_port,
         fingerprint=props.get("fp") or "",
     )
 

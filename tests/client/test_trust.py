@@ -9,11 +9,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from chinwag.certs import fingerprint_hex
 from chinwag.client.trust import (
     PinStore,
     announced_fingerprint,
     display_fingerprint,
-    fingerprint_hex,
     judge,
     normalize_fingerprint,
     plan,

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from chinwag.client.trust import display_fingerprint, fingerprint_hex
+from chinwag.certs import fingerprint_hex
+from chinwag.client.trust import display_fingerprint
 from chinwag.transport.runner import ServerRunner
 from chinwag.transport.tcp import IRCProtocol
 from tests.support import TIMEOUT

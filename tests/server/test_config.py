@@ -358,3 +358,76 @@ class TestArgs:
         for action in parser._actions:
             if action.option_strings and action.dest not in ("help", "config"):
                 assert action.help and "config:" in action.help, action.dest
+
+
+class TestTLS:
+    def test_chinwag_server_listens_with_tls_on_6697_by_default(self) -> None:
+        cfg = config_from_args(parse_args())
+        assert cfg.tls_listen == (("0.0.0.0", 6697),)
+        assert cfg.plaintext is True
+        assert cfg.tls_cert is None and cfg.tls_key is None
+        assert ServerConfig().tls_listen == ()  # embedded/test default: no TLS
+
+    def test_tls_table_and_plaintext_key(self, tmp_path: Path) -> None:
+        path = write(
+            tmp_path,
+            '[server]\nplaintext = false\n[tls]\nlisten = ["127.0.0.1:7443", ":7444"]\n'
+            'cert = "~/c.pem"\nkey = "k.pem"\nsts_duration = 60\n',
+        )
+        cfg = load_config_file(path)
+        assert cfg.tls_listen == (("127.0.0.1", 7443), ("0.0.0.0", 7444))
+        assert cfg.plaintext is False
+        assert cfg.tls_cert == Path("~/c.pem").expanduser()
+        assert cfg.tls_key == Path("k.pem")
+        assert cfg.sts_duration == 60
+
+    def test_flags_win_over_the_file(self, tmp_path: Path) -> None:
+        path = write(
+            tmp_path, '[tls]\nlisten = ["127.0.0.1:7443"]\ncert = "a.pem"\nkey = "a.key"\n'
+        )
+        cfg = config_from_args(
+            parse_args(
+                "--config",
+                str(path),
+                "--tls",
+                "127.0.0.1:8443",
+                "--tls",
+                "[::1]:8444",
+                "--tls-cert",
+                "b.pem",
+                "--no-plaintext",
+            )
+        )
+        assert cfg.tls_listen == (("127.0.0.1", 8443), ("::1", 8444))
+        assert (cfg.tls_cert, cfg.tls_key) == (Path("b.pem"), None)
+        assert cfg.plaintext is False
+        off = config_from_args(parse_args("--config", str(path), "--no-tls"))
+        assert off.tls_listen == () and off.tls_cert == Path("a.pem")
+
+    @pytest.mark.parametrize(
+        ("text", "fragment"),
+        [
+            ("[tls]\nport = 1", "tls.port"),
+            ('[tls]\nlisten = "0.0.0.0:6697"', "tls.listen"),
+            ("[tls]\nsts_duration = -1", "sts_duration"),
+            ('[tls]\nkey = "k.pem"', "needs its certificate"),
+            ("[server]\nplaintext = false\n[tls]\nlisten = []", "at least one listen"),
+            ('[tls]\nlisten = ["x:y"]', "bad listen address"),
+        ],
+    )
+    def test_errors(self, tmp_path: Path, text: str, fragment: str) -> None:
+        with pytest.raises(ConfigError, match=fragment):
+            load_config_file(write(tmp_path, text))
+
+    @pytest.mark.parametrize("path", ["chinwag.example.toml", "src/chinwag/chinwag.example.toml"])
+    def test_the_example_documents_every_tls_key(self, path: str) -> None:
+        from chinwag.server.config import _SERVER_KEYS, _TLS_KEYS
+
+        text = (REPO / path).read_text()
+        tls_part = text[text.index("\n[tls]\n") : text.index("\n[limits]\n")]
+        for key in _TLS_KEYS:
+            assert f"{key} = " in tls_part, key
+        for key in _SERVER_KEYS:
+            assert f"{key} = " in text[: text.index("\n[tls]\n")], key
+        cfg = load_config_file(REPO / path)
+        assert cfg.tls_listen == (("0.0.0.0", 6697),) and cfg.plaintext

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from chinwag.certs import fingerprint_hex
 from chinwag.errors import LocalError
 from chinwag.server.webconfig import WebConfig
 from chinwag.transport.runner import ServerRunner
@@ -75,15 +78,23 @@ class TestListeners:
                 runner.start()
         assert not runner.running
 
-    def test_https_without_a_certificate_leaves_http_running(
+    def test_https_without_a_certificate_uses_the_servers_own(
         self, make_web_server: Callable[..., ServerRunner], tmp_path: Path
     ) -> None:
         web = WebConfig(http=(("127.0.0.1", 0),), https=(("127.0.0.1", 0),))
         runner = ServerRunner(make_test_config(tmp_path, web=web))  # no ssl_context
         runner.start()
         try:
-            assert [u[:5] for u in runner.web_urls] == ["http:"]
+            assert sorted(u[:5] for u in runner.web_urls) == ["http:", "https"]
             assert get(base_url(runner) + "healthz")[0] == 200
+            https = urlsplit(base_url(runner, "https"))
+            assert https.hostname is not None and https.port is not None
+            with socket.create_connection((https.hostname, https.port), TIMEOUT) as raw:
+                ctx = ssl.create_default_context()
+                ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+                with ctx.wrap_socket(raw) as tls:
+                    der = tls.getpeercert(binary_form=True)
+            assert der is not None and fingerprint_hex(der) == runner.fingerprint
         finally:
             runner.stop()
 

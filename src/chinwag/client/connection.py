@@ -36,6 +36,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterable
 
+from chinwag.certs import fingerprint_hex
 from chinwag.client import events as ev
 from chinwag.client.session import DEFAULT_CAPS, NickInUseMode, Session
 from chinwag.client.trust import (
@@ -45,7 +46,6 @@ from chinwag.client.trust import (
     Plan,
     client_context,
     display_fingerprint,
-    fingerprint_hex,
     judge,
     plan,
     unverified_context,

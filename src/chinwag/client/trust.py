@@ -24,7 +24,6 @@ show anything.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -44,11 +43,6 @@ Verdict = Literal["pinned", "announced", "new", "changed"]
 Plan = list[tuple[int, bool]]
 
 _HEX = re.compile(r"^[0-9a-f]{64}$")
-
-
-def fingerprint_hex(der: bytes) -> str:
-    """SHA-256 of a DER certificate: 64 lowercase hex digits, no separators."""
-    return hashlib.sha256(der).hexdigest()
 
 
 def display_fingerprint(fingerprint: str) -> str:

@@ -23,6 +23,19 @@ CAPABILITIES: dict[str, str] = {
     "userhost-in-names": "",
 }
 
+
+def offered(sts: tuple[int, int] | None, secure: bool) -> dict[str, str]:
+    """What CAP LS lists for one connection: :data:`CAPABILITIES`, plus IRCv3 ``sts``
+    when the server has a policy (``sts`` = (TLS port, duration)). On a plain connection
+    it names the port to upgrade to; on TLS it is the persistence policy. ``sts`` is
+    never requestable, so it stays out of CAPABILITIES (CAP REQ sts earns NAK)."""
+    if sts is None:
+        return CAPABILITIES
+    port, duration = sts
+    value = f"duration={duration}" if secure else f"port={port},duration={duration}"
+    return {**CAPABILITIES, "sts": value}
+
+
 # Tag-mask bits.
 TAG_TIME = 1  # server-time: the `time` tag
 TAG_MESSAGE = 2  # message-tags: msgid and client-only (+) tags

@@ -24,6 +24,9 @@ from chinwag.proto.limits import Limits
 from chinwag.server.webconfig import DEFAULT_HTTP, DEFAULT_HTTPS, WebConfig, web_from_mapping
 
 DEFAULT_PORT = 6667
+DEFAULT_TLS_PORT = 6697
+# IRCv3 sts: how long (seconds) a client keeps to TLS after seeing the policy.
+DEFAULT_STS_DURATION = 30 * 24 * 3600
 DEFAULT_MOTD = (
     "Welcome to chinwag, chat for your local network.\n"
     "Everyone starts in #lobby. /join #room opens another room; /msg nick talks privately."
@@ -61,6 +64,15 @@ class AccountsConfig:
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     listen: tuple[tuple[str, int], ...] = (("0.0.0.0", DEFAULT_PORT),)
+    # Embedded/test default: no TLS; ``chinwag server`` adds 0.0.0.0:6697 (config_from_args).
+    tls_listen: tuple[tuple[str, int], ...] = ()
+    plaintext: bool = True  # listen on ``listen`` too (False: TLS only)
+    tls_cert: Path | None = None  # None: a self-signed one under data_dir/tls
+    tls_key: Path | None = None  # None with tls_cert: the key is in the cert file
+    sts_duration: int = DEFAULT_STS_DURATION
+    # CA bundle that decides whether the certificate is "publicly trusted" (sts); None:
+    # the system's. Not a config-file key: tests point it at a test CA.
+    tls_trust_store: Path | None = None
     server_name: str = "chinwag.local"
     network: str = "chinwag"
     data_dir: Path | None = None
@@ -126,6 +138,14 @@ _SERVER_KEYS: dict[str, type | tuple[type, ...]] = {
     "advertise": bool,
     "log_messages": bool,
     "casemapping": str,
+    "plaintext": bool,
+}
+
+_TLS_KEYS: dict[str, type | tuple[type, ...]] = {
+    "listen": list,
+    "cert": str,
+    "key": str,
+    "sts_duration": int,
 }
 
 
@@ -133,23 +153,17 @@ def config_from_mapping(data: dict[str, Any], base: ServerConfig | None = None) 
     """Validate a parsed TOML document and apply it over ``base``."""
     cfg = base or ServerConfig()
     changes: dict[str, Any] = {}
-    known_tables = {"server", "limits", "oper", "web", "files", "accounts"}
+    known_tables = {"server", "tls", "limits", "oper", "web", "files", "accounts"}
     for key in data:
         if key not in known_tables:
             raise ConfigError(f"unknown config section or key {key!r}")
-    server = data.get("server", {})
-    if not isinstance(server, dict):
-        raise ConfigError("[server] must be a table")
-    for key in server:
-        if key not in _SERVER_KEYS:
-            raise ConfigError(f"unknown key server.{key}")
-        _expect(server, key, _SERVER_KEYS[key], "server")
+    server = _table(data, "server", _SERVER_KEYS)
     if "listen" in server:
         changes["listen"] = tuple(parse_listen(str(v)) for v in server["listen"])
     for key in ("server_name", "network", "log_level", "motd", "casemapping", "password"):
         if key in server:
             changes[key] = server[key]
-    for key in ("advertise", "log_messages"):
+    for key in ("advertise", "log_messages", "plaintext"):
         if key in server:
             changes[key] = server[key]
     if "data_dir" in server:
@@ -159,6 +173,7 @@ def config_from_mapping(data: dict[str, Any], base: ServerConfig | None = None) 
         changes["lobby"] = None if lobby is False or lobby == "" else lobby
         if lobby is True:
             changes["lobby"] = "#lobby"
+    changes.update(_tls_changes(_table(data, "tls", _TLS_KEYS)))
     limits = data.get("limits", {})
     if not isinstance(limits, dict):
         raise ConfigError("[limits] must be a table")
@@ -230,6 +245,35 @@ def _accounts_table(table: Any, base: AccountsConfig) -> AccountsConfig:
     return accounts
 
 
+def _table(
+    data: dict[str, Any], name: str, keys: dict[str, type | tuple[type, ...]]
+) -> dict[str, Any]:
+    """The ``[name]`` table, every key known and of its type."""
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    for key in table:
+        if key not in keys:
+            raise ConfigError(f"unknown key {name}.{key}")
+        _expect(table, key, keys[key], name)
+    return table
+
+
+def _tls_changes(tls: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if "listen" in tls:
+        changes["tls_listen"] = tuple(parse_listen(str(v)) for v in tls["listen"])
+    if "cert" in tls:
+        changes["tls_cert"] = Path(tls["cert"]).expanduser()
+    if "key" in tls:
+        changes["tls_key"] = Path(tls["key"]).expanduser()
+    if "sts_duration" in tls:
+        if tls["sts_duration"] < 0:
+            raise ConfigError("tls.sts_duration: must not be negative")
+        changes["sts_duration"] = tls["sts_duration"]
+    return changes
+
+
 def validate(cfg: ServerConfig) -> ServerConfig:
     if cfg.log_level not in LOG_LEVELS:
         raise ConfigError(
@@ -241,8 +285,10 @@ def validate(cfg: ServerConfig) -> ServerConfig:
         not cfg.lobby.startswith("#") or " " in cfg.lobby or "," in cfg.lobby
     ):
         raise ConfigError(f"lobby must be a channel name starting with '#', not {cfg.lobby!r}")
-    if not cfg.listen:
-        raise ConfigError("at least one listen address is needed")
+    if not (cfg.listen and cfg.plaintext) and not cfg.tls_listen:
+        raise ConfigError("at least one listen address is needed (plain or TLS)")
+    if cfg.tls_key is not None and cfg.tls_cert is None:
+        raise ConfigError("a TLS key needs its certificate too (--tls-cert)")
     if not cfg.server_name or " " in cfg.server_name:
         raise ConfigError("server_name must be one word")
     if not cfg.network or " " in cfg.network:
@@ -307,6 +353,39 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="do not announce the server on the LAN with mDNS (config: server.advertise = false)",
     )
     g.add_argument(
+        "--tls",
+        action="append",
+        metavar="HOST:PORT",
+        help="address to listen on with TLS; repeat for several (config: tls.listen; "
+        f"default 0.0.0.0:{DEFAULT_TLS_PORT})",
+    )
+    g.add_argument(
+        "--no-tls",
+        action="store_true",
+        default=None,
+        help="do not listen with TLS (config: tls.listen = [])",
+    )
+    g.add_argument(
+        "--no-plaintext",
+        action="store_true",
+        default=None,
+        help="listen with TLS only, not on the --listen addresses "
+        "(config: server.plaintext = false)",
+    )
+    g.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        type=Path,
+        help="PEM certificate (chain) to serve instead of the self-signed one made in the "
+        "data dir (config: tls.cert)",
+    )
+    g.add_argument(
+        "--tls-key",
+        metavar="FILE",
+        type=Path,
+        help="PEM private key of --tls-cert (config: tls.key)",
+    )
+    g.add_argument(
         "--log-messages",
         action="store_true",
         default=None,
@@ -338,7 +417,9 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """Defaults, then ``--config``, then flags. Raises ConfigError."""
     cfg = ServerConfig(
-        data_dir=Path("chinwag-data"), web=WebConfig(http=DEFAULT_HTTP, https=DEFAULT_HTTPS)
+        data_dir=Path("chinwag-data"),
+        tls_listen=(("0.0.0.0", DEFAULT_TLS_PORT),),
+        web=WebConfig(http=DEFAULT_HTTP, https=DEFAULT_HTTPS),
     )
     if getattr(args, "config", None):
         cfg = load_config_file(args.config, cfg)
@@ -347,6 +428,17 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         changes["listen"] = tuple(parse_listen(v) for v in args.listen)
     if getattr(args, "data_dir", None):
         changes["data_dir"] = args.data_dir
+    if getattr(args, "tls", None):
+        changes["tls_listen"] = tuple(parse_listen(v) for v in args.tls)
+    if getattr(args, "no_tls", None):
+        changes["tls_listen"] = ()
+    if getattr(args, "no_plaintext", None):
+        changes["plaintext"] = False
+    if getattr(args, "tls_cert", None):
+        changes["tls_cert"] = args.tls_cert
+        changes["tls_key"] = getattr(args, "tls_key", None)
+    elif getattr(args, "tls_key", None):
+        changes["tls_key"] = args.tls_key
     if getattr(args, "log_level", None):
         changes["log_level"] = args.log_level
     if getattr(args, "no_lobby", None):

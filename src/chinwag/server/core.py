@@ -107,6 +107,9 @@ class Server(AdminControl):
         self.fanout: Fanout = LocalFanout(self)
         self.lobby_key = self.fold(config.lobby) if config.lobby else None
         self.isupport = isupport_tokens(config)
+        # IRCv3 sts policy, (TLS port, duration), set by the transport when the served
+        # certificate is publicly trusted; None: not advertised.
+        self.sts: tuple[int, int] | None = None
         # The command table is handed in (see chinwag.server.build): the core never
         # imports the commands, so the arrows point one way.
         self._dispatch = dispatch
@@ -139,8 +142,13 @@ class Server(AdminControl):
 
     # -- connections -----------------------------------------------------------------
 
-    def connect(self, link: Link, ip: str, port: int) -> User | None:
-        """A new connection. Returns its User, or None if it was refused (and closed)."""
+    def connect(
+        self, link: Link, ip: str, port: int, *, secure: bool = False, certfp: str | None = None
+    ) -> User | None:
+        """A new connection. Returns its User, or None if it was refused (and closed).
+
+        ``secure``: it came over TLS; ``certfp``: the SHA-256 of the client's certificate.
+        """
         if self.closing:
             link.write(b"ERROR :Closing Link: server shutting down\r\n")
             link.close()
@@ -159,9 +167,12 @@ class Server(AdminControl):
             return None
         self.per_ip[ip] = count + 1
         user = User(self.config, link, ip, port, self.next_id)
+        user.secure = secure
+        user.tls_fingerprint = certfp
         self.next_id += 1
         self.connections.add(user)
-        self.emit("connect", f"connection from {user.address}", address=user.address)
+        how = " (TLS)" if secure else ""
+        self.emit("connect", f"connection from {user.address}{how}", address=user.address)
         return user
 
     def connection_lost(self, user: User, reason: str = "Connection closed") -> None:

@@ -66,8 +66,10 @@ class User:
         "realname",
         "register_by",
         "registered",
+        "secure",
         "skip_to_newline",
         "tagmask",
+        "tls_fingerprint",
         "tokens",
         "tokens_at",
         "username",
@@ -113,6 +115,8 @@ class User:
         self.capture: list[tuple[str, tuple[str, ...], str | None, dict[str, str]]] | None = None
         self.label: str | None = None
         self.account: str | None = None  # the account logged in to (SASL), if any
+        self.secure = False  # connected over TLS
+        self.tls_fingerprint: str | None = None  # SHA-256 hex of the client's certificate
 
     @property
     def source(self) -> str:

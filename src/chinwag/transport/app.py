@@ -1,4 +1,5 @@
-"""The running server: listeners, the periodic tick, storage, advertisement, shutdown.
+"""The running server: listeners (plain and TLS), the periodic tick, storage,
+advertisement, certificate reload, shutdown.
 
 :class:`ServerApp` is the asyncio side of one server. ``chinwag server`` runs it in the
 foreground (:func:`serve_forever`); the admin window and the tests run it on a thread of
@@ -21,6 +22,7 @@ from chinwag.server.config import ServerConfig
 from chinwag.storage.sqlite import DB_FILE, SQLiteStorage
 from chinwag.storage.writer import HistoryWriter
 from chinwag.transport.tcp import IRCProtocol
+from chinwag.transport.tls import ServerTLS
 
 if TYPE_CHECKING:
     from chinwag.web.app import WebService
@@ -41,7 +43,8 @@ def open_storage(config: ServerConfig) -> SQLiteStorage:
 
 
 class ServerApp:
-    """``ssl_context`` is the server's certificate, for the HTTPS listeners."""
+    """``ssl_context`` is a certificate for the HTTPS listeners; None: the server's own
+    (see :class:`chinwag.transport.tls.ServerTLS`), which the TLS listeners use."""
 
     def __init__(
         self,
@@ -58,7 +61,9 @@ class ServerApp:
         self.writer: HistoryWriter | None = None
         self.servers: list[asyncio.base_events.Server] = []
         self.live: set[IRCProtocol] = set()
-        self.bound: list[tuple[str, int]] = []
+        self.bound: list[tuple[str, int]] = []  # plain-text listeners
+        self.tls_bound: list[tuple[str, int]] = []
+        self.tls: ServerTLS | None = None
         self.stopped = asyncio.Event()
         self._tick_task: asyncio.Task[None] | None = None
         self._advertiser: Any = None
@@ -83,28 +88,28 @@ class ServerApp:
             channel_days=lim.history_days,
             private_days=lim.private_history_days,
         )
-        for host, port in self.config.listen:
-            try:
-                srv = await self.loop.create_server(
-                    lambda: IRCProtocol(self.core, self.live),
-                    host=host or None,
-                    port=port,
-                    reuse_address=True,
-                    backlog=4096,
-                )
-            except OSError as exc:
-                await self._close_servers()
-                if exc.errno == errno.EADDRINUSE:
-                    raise LocalError(
-                        f"cannot listen on {host}:{port}: address already in use"
-                    ) from None
-                raise LocalError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-            self.servers.append(srv)
-            for sock in srv.sockets:
-                addr = sock.getsockname()
-                self.bound.append((str(addr[0]), int(addr[1])))
+        cfg = self.config
+        web_https = cfg.web.enabled and bool(cfg.web.https)
+        if cfg.tls_listen or (web_https and self.ssl_context is None):
+            self.tls = await self.loop.run_in_executor(None, self._make_tls)
+            if self.ssl_context is None:  # HTTPS is served with the same certificate
+                self.ssl_context = self.tls.context
+        try:
+            if cfg.plaintext:
+                for host, port in cfg.listen:
+                    self.bound += await self._listen(host, port, None)
+            for host, port in cfg.tls_listen:
+                assert self.tls is not None
+                self.tls_bound += await self._listen(host, port, self.tls.context)
+        except LocalError:
+            await self._close_servers()
+            raise
         for host, port in self.bound:
             self.core.emit("listen", f"listening on {host}:{port}")
+        for host, port in self.tls_bound:
+            self.core.emit("listen", f"listening with TLS on {host}:{port}")
+        if self.tls is not None:
+            self._announce_certificate()
         if self.config.web.enabled:
             try:
                 await self._start_web()
@@ -114,6 +119,76 @@ class ServerApp:
         self._tick_task = asyncio.create_task(self._ticker())
         if self.config.advertise:
             await self._advertise()
+
+    def _make_tls(self) -> ServerTLS:
+        from chinwag.discovery import advertised_addresses
+
+        hosts = (h for h, _ in self.config.tls_listen + self.config.web.https)
+        return ServerTLS(self.config, tuple(advertised_addresses(hosts)))
+
+    async def _listen(self, host: str, port: int, ssl: Any) -> list[tuple[str, int]]:
+        assert self.loop is not None
+        try:
+            srv = await self.loop.create_server(
+                lambda: IRCProtocol(self.core, self.live),
+                host=host or None,
+                port=port,
+                reuse_address=True,
+                backlog=4096,
+                ssl=ssl,
+                ssl_handshake_timeout=self.config.limits.registration_timeout if ssl else None,
+            )
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise LocalError(
+                    f"cannot listen on {host}:{port}: address already in use"
+                ) from None
+            raise LocalError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        self.servers.append(srv)
+        return [(str(a[0]), int(a[1])) for a in (sock.getsockname() for sock in srv.sockets)]
+
+    def _announce_certificate(self) -> None:
+        """Log the certificate in use and apply its sts policy to the core."""
+        assert self.tls is not None
+        info = self.tls.info
+        kind = "self-signed TLS certificate" if info.generated else "TLS certificate"
+        made = "made a new " if self.tls.made else ""
+        self.core.emit(
+            "listen",
+            f"{made}{kind} {info.cert_path}, SHA-256 fingerprint {info.fingerprint_display}",
+        )
+        sts = None
+        if info.public and self.tls_bound and self.config.sts_duration:
+            sts = (self.tls_bound[0][1], self.config.sts_duration)
+        self.core.sts = sts
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The served certificate's SHA-256 (64 lowercase hex digits); None without TLS."""
+        return self.tls.info.fingerprint if self.tls is not None else None
+
+    def reload_tls(self) -> bool:
+        """Read the certificate files again (SIGHUP): new handshakes use them, nobody is
+        dropped. False (and the reason logged) when they cannot be loaded; the old
+        certificate stays in use."""
+        if self.tls is None:
+            self.core.emit("listen", "no TLS listener: nothing to reload")
+            return False
+        try:
+            self.tls.reload()
+        except LocalError as exc:
+            self.core.emit(
+                "error",
+                f"TLS reload failed, keeping the old certificate: {exc}",
+                level=logging.ERROR,
+            )
+            return False
+        self._announce_certificate()
+        if self._advertiser is not None and self.loop is not None:
+            self.loop.run_in_executor(
+                None, self._advertiser.update_fingerprint, self.tls.info.fingerprint
+            )
+        return True
 
     async def _start_web(self) -> None:
         from chinwag.web.app import WebContext, WebService
@@ -127,15 +202,18 @@ class ServerApp:
     async def _advertise(self) -> None:
         from chinwag.discovery import Advertiser, advertised_addresses
 
-        port = self.bound[0][1]
         web = self.web.context if self.web is not None else None
+        port = self.bound[0][1] if self.bound else None
+        tls_port = self.tls_bound[0][1] if self.tls_bound else None
         try:
             adv = Advertiser(
                 port,
                 network=self.config.network,
-                addresses=advertised_addresses(h for h, _ in self.bound),
                 http_port=web.http_bound[0][1] if web and web.http_bound else None,
                 https_port=web.https_bound[0][1] if web and web.https_bound else None,
+                addresses=advertised_addresses(h for h, _ in self.bound + self.tls_bound),
+                tls_port=tls_port,
+                fingerprint=self.fingerprint,
             )
             await asyncio.get_running_loop().run_in_executor(None, adv.start)
         except Exception as exc:  # mDNS is a convenience: never fatal
@@ -258,6 +336,7 @@ def serve_forever(
         done = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, done.set)
+        loop.add_signal_handler(signal.SIGHUP, app.reload_tls)
         await done.wait()
         log.info("shutting down")
         await app.stop("Server shutting down")

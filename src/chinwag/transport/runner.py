@@ -44,7 +44,9 @@ class ServerRunner:
         self._error: BaseException | None = None
         self._done: asyncio.Event | None = None
         self._listeners: list[Callable[[ServerEvent], None]] = []
-        self.bound: list[tuple[str, int]] = []
+        self.bound: list[tuple[str, int]] = []  # plain-text listeners
+        self.tls_bound: list[tuple[str, int]] = []
+        self.fingerprint: str | None = None  # the TLS certificate's SHA-256, 64 hex digits
         # The web service's listeners as bound: (scheme, host, port).
         self.web_bound: list[tuple[str, str, int]] = []
 
@@ -54,7 +56,13 @@ class ServerRunner:
 
     @property
     def port(self) -> int:
+        """The first plain-text port."""
         return self.bound[0][1]
+
+    @property
+    def tls_port(self) -> int:
+        """The first TLS port."""
+        return self.tls_bound[0][1]
 
     @property
     def web_urls(self) -> list[str]:
@@ -105,6 +113,8 @@ class ServerRunner:
             return
         self._app = app
         self.bound = list(app.bound)
+        self.tls_bound = list(app.tls_bound)
+        self.fingerprint = app.fingerprint
         self.web_bound = app.web.bound() if app.web is not None else []
         self._done = asyncio.Event()
         self._ready.set()
@@ -129,6 +139,15 @@ class ServerRunner:
 
     def call(self, fn: Callable[[Server], T], timeout: float = 5.0) -> T:
         """Run ``fn(core)`` on the server's thread and return its result."""
+        return self._on_loop(lambda app: fn(app.core), timeout)
+
+    def reload_tls(self, timeout: float = 5.0) -> bool:
+        """What SIGHUP does to ``chinwag server``: load the certificate files again."""
+        ok = self._on_loop(lambda app: app.reload_tls(), timeout)
+        self.fingerprint = self._on_loop(lambda app: app.fingerprint, timeout)
+        return ok
+
+    def _on_loop(self, fn: Callable[[ServerApp], T], timeout: float) -> T:
         loop, app = self._loop, self._app
         if loop is None or app is None:
             raise LocalError("the server is not running")
@@ -136,7 +155,7 @@ class ServerRunner:
 
         def run() -> None:
             try:
-                future.set_result(fn(app.core))
+                future.set_result(fn(app))
             except BaseException as exc:
                 future.set_exception(exc)
 

@@ -146,7 +146,10 @@ async def irc_websocket(request: web.Request) -> web.StreamResponse:
     peer = transport.get_extra_info("peername") or ("?", 0)
     core: Server = ctx.core
     user = core.connect(
-        WebSocketLink(transport, ws.ws_protocol == BINARY), str(peer[0]), int(peer[1])
+        WebSocketLink(transport, ws.ws_protocol == BINARY),
+        str(peer[0]),
+        int(peer[1]),
+        secure=request.secure,  # wss:// on the HTTPS listener
     )
     if user is None:
         return ws

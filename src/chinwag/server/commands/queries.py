@@ -123,6 +123,8 @@ def handle_whois(server: Server, user: User, msg: Message) -> None:
         server.numeric(user, N.RPL_AWAY, target.nick, target.away)
     if target.oper:
         server.numeric(user, N.RPL_WHOISOPERATOR, target.nick, "is an IRC operator")
+    if target.secure:
+        server.numeric(user, N.RPL_WHOISSECURE, target.nick, "is using a secure connection")
     if user is target or user.oper:
         server.numeric(user, N.RPL_WHOISACTUALLY, target.nick, target.ip, "Actual IP address")
     idle = int(time.time() - target.last_active)

@@ -14,7 +14,7 @@ from chinwag import __version__
 from chinwag.proto import numerics as N
 from chinwag.proto.message import Message
 from chinwag.proto.validate import is_valid_nick
-from chinwag.server.caps import CAPABILITIES, tag_mask
+from chinwag.server.caps import CAPABILITIES, offered, tag_mask
 from chinwag.server.commands.channels import join_channel
 from chinwag.server.commands.table import command, number
 from chinwag.server.outgoing import Outgoing
@@ -36,12 +36,13 @@ def handle_cap(server: Server, user: User, msg: Message) -> None:
         if not user.registered:
             user.cap_negotiating = True
         version = msg.param(1)
+        caps = offered(server.sts, user.secure)
         if (number(version) or 0) >= 302:
             user.cap_version = 302
             user.caps.add("cap-notify")
-            listing = " ".join(k + ("=" + v if v else "") for k, v in sorted(CAPABILITIES.items()))
+            listing = " ".join(k + ("=" + v if v else "") for k, v in sorted(caps.items()))
         else:
-            listing = " ".join(sorted(CAPABILITIES))
+            listing = " ".join(sorted(caps))
         server.send(user, "CAP", target, "LS", listing)
     elif sub == "LIST":
         server.send(user, "CAP", target, "LIST", " ".join(sorted(user.caps)))

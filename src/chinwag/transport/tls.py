@@ -1,0 +1,103 @@
+"""The server's TLS: one :class:`ssl.SSLContext` for every TLS listener, and its reload.
+
+:class:`ServerTLS` picks the certificate (``--tls-cert``/``--tls-key``, or the
+self-signed pair :func:`chinwag.certs.ensure_self_signed` keeps under
+``<data dir>/tls``), builds the context with Python's modern server defaults
+(``ssl.create_default_context(Purpose.CLIENT_AUTH)``, TLS 1.2 at least) and says whether
+the certificate is publicly trusted (which decides IRCv3 ``sts``). :meth:`ServerTLS.reload`
+loads the files again into the same context: handshakes from then on use the new
+certificate, connections already up keep theirs (SIGHUP calls it).
+
+Client certificates are not requested. Python's ssl module offers no verification
+callback, so a server that asks for one (``CERT_OPTIONAL``) must also verify it against a
+CA store, and a self-signed client certificate (what IRC users have for SASL EXTERNAL /
+CertFP) would then fail the whole handshake. Until the transport can accept any
+certificate, ``User.tls_fingerprint`` stays None; the TLS transport fills it in whenever
+the ssl layer does hand over a peer certificate.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+from chinwag.certs import (
+    TLS_SUBDIR,
+    cert_der_from_pem,
+    ensure_self_signed,
+    fingerprint_display,
+    fingerprint_hex,
+    publicly_trusted,
+)
+from chinwag.errors import ConfigError, LocalError
+from chinwag.server.config import ServerConfig
+
+
+@dataclass(frozen=True, slots=True)
+class CertInfo:
+    """What is known about the certificate being served."""
+
+    cert_path: Path
+    key_path: Path | None
+    fingerprint: str  # fingerprint_hex: 64 lowercase hex digits
+    generated: bool  # ours (self-signed, in the data dir), not the operator's
+    public: bool  # the chain verifies against the trust store: sts may be advertised
+
+    @property
+    def fingerprint_display(self) -> str:
+        return fingerprint_display(self.fingerprint)
+
+
+def new_server_context() -> ssl.SSLContext:
+    """Modern server defaults, TLS 1.2 minimum, no client certificates requested."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class ServerTLS:
+    """The certificate and the one SSLContext shared by every TLS listener.
+
+    Raises LocalError (ConfigError for a set-up that cannot work) when the certificate
+    cannot be made or loaded. Logs nothing itself: the caller announces :attr:`info`.
+    """
+
+    def __init__(self, config: ServerConfig, lan_addresses: tuple[str, ...] = ()) -> None:
+        self.config = config
+        self.lan_addresses = lan_addresses
+        self.context = new_server_context()
+        self.made = False  # the last load generated a new self-signed certificate
+        self.info = self._load(self.context)
+
+    def _paths(self) -> tuple[Path, Path | None, bool]:
+        cfg = self.config
+        if cfg.tls_cert is not None:
+            return cfg.tls_cert, cfg.tls_key, False
+        if cfg.data_dir is None:
+            raise ConfigError("TLS needs a data dir for its certificate, or --tls-cert")
+        cert, key, self.made = ensure_self_signed(
+            cfg.data_dir / TLS_SUBDIR, lan_addresses=self.lan_addresses
+        )
+        return cert, key, True
+
+    def _load(self, context: ssl.SSLContext) -> CertInfo:
+        cert, key, generated = self._paths()
+        try:
+            context.load_cert_chain(cert, key)
+        except (OSError, ssl.SSLError) as exc:
+            what = f"{cert}" + (f" with key {key}" if key else "")
+            raise LocalError(f"cannot load TLS certificate {what}: {exc}") from None
+        der = cert_der_from_pem(cert)
+        public = publicly_trusted(cert, self.config.tls_trust_store)
+        return CertInfo(cert, key, fingerprint_hex(der), generated, public)
+
+    def reload(self) -> CertInfo:
+        """Read the certificate files again; new handshakes use them, open connections
+        keep theirs. On failure the old certificate stays in use and LocalError says why."""
+        # Try a scratch context first: a half-loaded live one (new certificate, old key)
+        # would fail every handshake.
+        self._load(new_server_context())
+        self.info = self._load(self.context)
+        return self.info
