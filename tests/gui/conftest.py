@@ -43,6 +43,13 @@ def click_row(listbox: tk.Listbox, index: int) -> None:
     listbox.event_generate("<ButtonRelease-1>", x=x + 5, y=y + 2)
 
 
+def overlap(a: tk.Misc, b: tk.Misc) -> bool:
+    """Whether two widgets' boxes on the screen share any pixel."""
+    ax, ay, bx, by = a.winfo_rootx(), a.winfo_rooty(), b.winfo_rootx(), b.winfo_rooty()
+    return (ax < bx + b.winfo_width() and bx < ax + a.winfo_width()
+            and ay < by + b.winfo_height() and by < ay + a.winfo_height())  # fmt: skip
+
+
 def fill_and_connect(app: App, port: int, nick: str, host: str = "127.0.0.1") -> None:
     view = app.connect_view
     for name, value in (("host", host), ("port", str(port)), ("nick", nick)):
@@ -112,3 +119,12 @@ def make_app(config_dir: Path) -> Iterator[Callable[..., App]]:
     # client thread's garbage collection could free a Tcl interpreter from the wrong thread.
     gc.collect()
     assert errors == [], "exceptions in Tk callbacks"
+
+
+@pytest.fixture
+def alice(make_app: Callable[..., App], server: ServerRunner) -> App:
+    """The client app, in the chat window on ``server`` as alice."""
+    app = make_app()
+    connected(app, server.port, "alice")
+    assert app.chat is not None
+    return app

@@ -111,7 +111,7 @@ def test_chat_send_receive_private_clear_logout(
         # double-click a member: a private conversation opens and is current
         double_click_member(chat, "carol")
         pump(app.root, lambda: "carol" in chat.sidebar_labels())
-        assert chat.topic.cget("text") == "Private chat with carol"
+        assert chat.header_text() == "Private chat with carol"
         assert not app.windows  # private chats stay in the sidebar unless asked otherwise
         pump(app.root, lambda: app.root.focus_get() is chat.entry)
         chat.entry.insert(0, "psst")
@@ -169,7 +169,7 @@ def test_private_chats_in_their_own_windows(
         assert "carol (private)" in window.title()
         assert window.heading.cget("text") == "Private chat with carol"
         pump(app.root, lambda: app.root.focus_get() is window.entry)
-        assert app.model.current == "#lobby" and "#lobby" in chat.topic.cget("text")
+        assert app.model.current == "#lobby" and "#lobby" in chat.header_text()
         assert "carol" in chat.sidebar_labels()
 
         window.entry.insert(0, "just between us")
@@ -214,7 +214,7 @@ def test_private_chats_in_their_own_windows(
         pump(app.root, lambda: not app.windows)
         assert not again.winfo_exists() and not chat.private_windows_on()
         double_click_member(chat, "carol")
-        pump(app.root, lambda: chat.topic.cget("text") == "Private chat with carol")
+        pump(app.root, lambda: chat.header_text() == "Private chat with carol")
         assert "still there?" in chat.message_text() and not app.windows
         assert json.loads((config_dir / "client.json").read_text())["private_windows"] is False
     finally:
@@ -269,7 +269,7 @@ def test_commands_in_the_entry(make_app: Callable[..., App], server: ServerRunne
         pump(app.root, lambda: "#games" in chat.sidebar_labels())
         assert app.model.conversation().name == "#games"
         type_line("/topic Board games tonight")
-        pump(app.root, lambda: "Board games tonight" in chat.topic.cget("text"))
+        pump(app.root, lambda: "Board games tonight" in chat.header_text())
         type_line("/me waves")
         pump(app.root, lambda: "* alice waves" in chat.message_text())
         type_line("/bogus")
@@ -281,7 +281,7 @@ def test_commands_in_the_entry(make_app: Callable[..., App], server: ServerRunne
         assert "sending…" not in chat.message_text()  # the server's labeled echo came back
         type_line("/msg nobody anyone home?")
         pump(app.root, lambda: "✗ not sent: No such nick/channel" in chat.message_text())
-        assert chat.topic.cget("text") == "Private chat with nobody"
+        assert chat.header_text() == "Private chat with nobody"
         type_line("/nick alicia")
         pump(app.root, lambda: app.model.nick == "alicia")
         type_line("/away lunch")

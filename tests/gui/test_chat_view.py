@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+
+from PIL import ImageGrab
 
 from chinwag.gui.app import App
 from chinwag.transport.runner import ServerRunner
-from tests.gui.conftest import click_row, connected, pump, settle, xdotool
+from tests.gui.conftest import click_row, connected, overlap, pump, settle, xdotool
 from tests.support import LineClient
 
 
@@ -35,10 +38,9 @@ def test_typing_after_clicking_the_sidebar_reaches_the_entry(
 
 
 def test_a_server_notice_shows_where_the_person_is_looking(
-    make_app: Callable[..., App], server: ServerRunner
+    alice: App, server: ServerRunner
 ) -> None:
-    app = make_app()
-    connected(app, server.port, "alice")
+    app = alice
     chat = app.chat
     assert chat is not None and app.model.current == "#lobby"
     server.call(lambda s: s.notice_all("The server restarts at noon"))
@@ -58,10 +60,58 @@ def test_a_private_chat_header_follows_nick_and_away(
     assert chat is not None
     pump(app.root, lambda: any("carol" in x for x in chat.member_labels()))
     app.open_private("carol")
-    assert chat.topic.cget("text") == "Private chat with carol"
+    assert chat.header_text() == "Private chat with carol"
     carol.send("NICK caroline")
-    pump(app.root, lambda: chat.topic.cget("text") == "Private chat with caroline")
+    pump(app.root, lambda: chat.header_text() == "Private chat with caroline")
     carol.send("AWAY :out for lunch")
-    pump(app.root, lambda: "away" in chat.topic.cget("text"))
+    pump(app.root, lambda: "away" in chat.header_text())
     carol.send("AWAY")
-    pump(app.root, lambda: chat.topic.cget("text") == "Private chat with caroline")
+    pump(app.root, lambda: chat.header_text() == "Private chat with caroline")
+
+
+def test_the_dark_checkbox_shows_its_tick(alice: App) -> None:
+    app, chat = alice, alice.chat
+    assert chat is not None
+    chat.theme_button.invoke()
+    assert app.palette.dark
+
+    def indicator() -> bytes:
+        settle(app.root, 0.05)
+        check = chat.windows_check
+        x, y = check.winfo_rootx(), check.winfo_rooty()
+        box = (x, y, x + 18, y + check.winfo_height())
+        return ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"]).convert("L").tobytes()
+
+    chat.setvar(chat._windows_var, "0")
+    off = indicator()
+    chat.setvar(chat._windows_var, "1")
+    on = indicator()
+    # the tick must stand out from the box it is drawn in (grey levels 0-255)
+    assert max(abs(a - b) for a, b in zip(off, on, strict=True)) >= 100
+
+
+def test_the_topic_stays_in_view_at_the_smallest_size(alice: App) -> None:
+    app, chat = alice, alice.chat
+    assert chat is not None
+    chat.entry.insert(0, "/topic " + "Board games tonight, bring snacks and a friend " * 3)
+    chat.entry.event_generate("<Return>")
+    pump(app.root, lambda: "Board games" in chat.header_text())
+    app.root.geometry("640x420")
+    settle(app.root, 0.2)
+    for label in (chat.heading, chat.topic):  # all of it shown, wrapped where need be
+        assert label.winfo_ismapped() and label.winfo_reqwidth() <= label.winfo_width()
+        assert label.winfo_height() >= label.winfo_reqheight() - 2
+        for button in (chat.theme_button, chat.clear_button, chat.logout_button):
+            assert not overlap(label, button)
+            assert button.winfo_ismapped() and button.winfo_width() >= button.winfo_reqwidth()
+
+
+def test_after_logout_the_title_is_just_chinwag(alice: App) -> None:
+    app = alice
+    assert app.root.title() == "alice — #lobby — chinwag"
+    assert app.chat is not None
+    app.chat.logout_button.invoke()
+    app.root.focus_force()
+    app.connect_view.entries["host"].focus_set()
+    settle(app.root, 0.2)
+    assert app.root.title() == "chinwag"

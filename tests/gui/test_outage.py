@@ -4,7 +4,6 @@ connection is gone and when it is back."""
 from __future__ import annotations
 
 import time
-import tkinter as tk
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -15,7 +14,7 @@ from chinwag.client.model import format_time
 from chinwag.gui.app import App
 from chinwag.transport.runner import ServerRunner
 from tests.client.ngircd import free_port
-from tests.gui.conftest import connected, pump, settle
+from tests.gui.conftest import connected, overlap, pump, settle
 from tests.support import TIMEOUT, LineClient
 
 
@@ -51,13 +50,6 @@ def app(make_app: Callable[..., App], outage: Outage) -> App:
     app = make_app(client_factory=quick_client)
     connected(app, outage.port, "alice")
     return app
-
-
-def overlap(a: tk.Misc, b: tk.Misc) -> bool:
-    """Whether two widgets' boxes on the screen share any pixel."""
-    ax, ay, bx, by = a.winfo_rootx(), a.winfo_rooty(), b.winfo_rootx(), b.winfo_rooty()
-    return (ax < bx + b.winfo_width() and bx < ax + a.winfo_width()
-            and ay < by + b.winfo_height() and by < ay + a.winfo_height())  # fmt: skip
 
 
 def lines_with(app: App, key: str, text: str) -> list[str]:
@@ -112,6 +104,7 @@ def test_a_long_status_is_not_cut_off_by_the_checkbox(app: App, outage: Outage) 
     assert status.winfo_reqwidth() <= status.winfo_width()  # wrapped, not cut
     assert status.winfo_height() >= status.winfo_reqheight()
     assert not overlap(status, check) and not overlap(chat.lock, check)
+    assert chat.lock.winfo_reqwidth() <= chat.lock.winfo_width()  # the lock's words too
     assert status.winfo_rootx() + status.winfo_width() <= app.root.winfo_rootx() + 640
 
 
@@ -136,3 +129,25 @@ def test_a_message_typed_while_disconnected_stays_in_the_box(app: App, outage: O
         assert heard.param(1) == "did you get this?"
     finally:
         carol.close()
+
+
+def test_cleared_lines_stay_cleared_after_a_reconnect(app: App, outage: Outage) -> None:
+    chat = app.chat
+    assert chat is not None
+    carol = LineClient("127.0.0.1", outage.port)
+    try:
+        carol.register("carol")
+        carol.send("PRIVMSG #lobby :said before the clear")
+        pump(app.root, lambda: "said before the clear" in chat.message_text())
+    finally:
+        carol.close()
+    chat.entry.insert(0, "/clear")
+    chat.entry.event_generate("<Return>")
+    pump(app.root, lambda: "said before the clear" not in chat.message_text())
+    outage.down()
+    pump(app.root, lambda: not app.model.connected)
+    outage.up()
+    pump(app.root, lambda: bool(shown_lines(app, "Reconnected")), timeout=3 * TIMEOUT)
+    pump(app.root, lambda: any("alice" in x for x in chat.member_labels()))
+    settle(app.root, 0.5)  # the room's history has been replayed by now
+    assert "said before the clear" not in chat.message_text()

@@ -119,6 +119,7 @@ class Conversation:
     topic: str = ""
     members: tuple[ev.Member, ...] = ()
     joined: bool = True
+    cleared_at: float = 0.0  # the time of the last line cleared away: replays stop there
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,15 +244,15 @@ class ChatModel:
             for m in conv.members
         )
 
-    def header(self, key: str | None = None) -> str:
-        """The line above a conversation: a room's name and topic, or whom you talk to."""
+    def header(self, key: str | None = None) -> tuple[str, str]:
+        """What heads a conversation: (its name, or whom you talk to; a room's topic)."""
         conv = self.conversation(key)
         if conv.kind == "channel":
-            return f"{conv.name}   {conv.topic}" if conv.topic else f"{conv.name}   (no topic)"
+            return conv.name, conv.topic or "No topic set."
         if conv.kind == "private":
             away = " (away)" if self.is_away(conv.name) else ""
-            return f"Private chat with {conv.name}{away}"
-        return f"{self.network or 'Server'} messages"
+            return f"Private chat with {conv.name}{away}", ""
+        return f"{self.network or 'Server'} messages", ""
 
     def window_title(self, key: str) -> str:
         """The title of a private conversation's own window."""
@@ -261,6 +262,8 @@ class ChatModel:
         return f"{head}{who}{conv.name} (private) — chinwag"
 
     def title(self) -> str:
+        if not self.nick:  # not in (yet): the connect dialog
+            return "chinwag"
         unread = sum(c.unread for c in self.conversations.values())
         conv = self.conversation()
         where = conv.name if conv.kind != "server" else (self.network or "server")
@@ -324,7 +327,9 @@ class ChatModel:
 
     def clear(self, key: str | None = None) -> Update:
         key = self.current if key is None else key
-        self.conversations[key].lines.clear()
+        conv = self.conversations[key]
+        conv.cleared_at = max([conv.cleared_at, *(line.time for line in conv.lines)])
+        conv.lines.clear()
         return Update(current=key == self.current, redraw={key})
 
     def add_info(self, text: str, key: str | None = None, kind: str = "info") -> Update:
@@ -616,8 +621,8 @@ class ChatModel:
         line = Line(e.time, e.kind, e.text, nick=e.sender, own=e.own, mention=e.mention,
                     label=e.label, state=state)  # fmt: skip
         conv = self.conversations[key]
-        if e.history and _already_shown(conv, line):
-            return update  # replayed again after a reconnect
+        if e.history and (e.time <= conv.cleared_at or _already_shown(conv, line)):
+            return update  # cleared away, or replayed again after a reconnect
         self._add(key, line, update)
         if not e.own and not e.history:
             if key != self.current and key != self.focused_window:

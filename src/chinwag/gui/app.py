@@ -135,13 +135,13 @@ class App:
         self.connect_view.fill(
             host=settings.host, port=str(settings.port), nick=settings.nick, password=""
         )
-        self.connect_view.set_found([])
         self.connect_view.set_refuse_plain(settings.refuse_plain)
         self.connect_view.pack(fill="both", expand=True)
         self.connect_view.focus_first_empty()
         self._browser: Closable | None = None
         if discover is not None:
             self._browser = discover(lambda servers: self.found.put(list(servers)))
+        self.connect_view.set_found([], searching=self._browser is not None)
         self._after: str | None = root.after(POLL_MS, self._tick)
 
     # -- connect dialog -------------------------------------------------------------------------
@@ -390,7 +390,7 @@ class App:
         view.focus_first_empty()
 
     def _on_focus(self, _event: object) -> None:
-        self.root.title(self.model.title())
+        self.root.title(self.model.title() if self.chat is not None else "chinwag")
 
     # -- events -------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ class ChatView(ttk.Frame):
 
         top = ttk.Frame(self, padding=(10, 8, 10, 6))
         top.pack(side="top", fill="x")
-        # Buttons first: pack gives them their room, and a long topic is cut instead.
+        # Buttons first: pack gives them their room, and a long heading wraps instead.
         self.logout_button = ttk.Button(top, text="Logout", command=on_logout)
         self.logout_button.pack(side="right")
         self.clear_button = ttk.Button(top, text="Clear Chat", command=on_clear)
@@ -59,16 +59,23 @@ class ChatView(ttk.Frame):
             top, text="", command=lambda: on_theme(not self.palette.dark)
         )
         self.theme_button.pack(side="right", padx=(0, 6))
-        self.topic = ttk.Label(top, text="", style="Topic.TLabel", font=fonts["topic"], anchor="w")
-        self.topic.pack(side="left", fill="x", expand=True)
+        self.heading = ttk.Label(top, text="", style="Topic.TLabel", font=fonts["topic"])
+        self.heading.pack(side="left", fill="x", expand=True)
+        wrap_to_width(self.heading)
+        # A room's topic has the full width under that row, and wraps there.
+        self._top = top
+        self._topic_row = ttk.Frame(self, padding=(10, 0, 10, 6))
+        self.topic = ttk.Label(self._topic_row, text="")
+        self.topic.pack(fill="x", expand=True)
+        wrap_to_width(self.topic)
 
         # The status has the bottom line to itself (it can be long, and then it wraps);
         # the lock and the checkbox sit on the row above it.
         status_line = ttk.Frame(self, padding=(10, 0, 10, 4))
         status_line.pack(side="bottom", fill="x")
-        self.status = ttk.Label(status_line, text="", style="Muted.TLabel", justify="left")
+        self.status = ttk.Label(status_line, text="", style="Muted.TLabel")
         self.status.pack(side="left", fill="x", expand=True)
-        self.status.bind("<Configure>", lambda e: self.status.configure(wraplength=e.width))
+        wrap_to_width(self.status)
         status_row = ttk.Frame(self, padding=(10, 0, 10, 0))
         status_row.pack(side="bottom", fill="x")
         # A Checkbutton on a plain Tcl variable name (no tk.Variable object, see above).
@@ -86,7 +93,8 @@ class ChatView(ttk.Frame):
         self.lock_icon = tk.Canvas(status_row, width=12, height=14, highlightthickness=0)
         self.lock_icon.pack(side="left", padx=(0, 4))
         self.lock = ttk.Label(status_row, text="")
-        self.lock.pack(side="left", padx=(0, 14))
+        self.lock.pack(side="left", fill="x", expand=True, padx=(0, 14))
+        wrap_to_width(self.lock)
 
         bottom = ttk.Frame(self, padding=(10, 6, 10, 4))
         bottom.pack(side="bottom", fill="x")
@@ -207,7 +215,13 @@ class ChatView(ttk.Frame):
             self.sidebar.see(index)
 
     def redraw_topic(self) -> None:
-        self.topic.configure(text=self.model.header())
+        heading, topic = self.model.header()
+        self.heading.configure(text=heading)
+        self.topic.configure(text=topic)
+        if topic and not self._topic_row.winfo_manager():
+            self._topic_row.pack(side="top", fill="x", after=self._top)
+        elif not topic:
+            self._topic_row.pack_forget()
 
     def redraw_members(self) -> None:
         rows = self.model.member_rows()
@@ -221,6 +235,11 @@ class ChatView(ttk.Frame):
         self.members_label.configure(text=f"  MEMBERS{count}")
 
     # -- reading back (used by tests and the app) ----------------------------------------------
+
+    def header_text(self) -> str:
+        """The heading and the topic under it, as one line."""
+        topic = str(self.topic.cget("text"))
+        return str(self.heading.cget("text")) + (f"   {topic}" if topic else "")
 
     def message_text(self) -> str:
         return self.messages.contents()
@@ -276,3 +295,10 @@ class ChatView(ttk.Frame):
             index = int(sel[0]) if sel else None
         if index is not None and 0 <= index < len(self._member_nicks):
             self.on_member(self._member_nicks[index])
+
+
+def wrap_to_width(label: ttk.Label) -> None:
+    """Let ``label`` (packed to fill its room) wrap its text at whatever width it gets."""
+    label.configure(justify="left")
+    # (less a little: the label draws a few pixels of padding around the text)
+    label.bind("<Configure>", lambda e: label.configure(wraplength=max(1, e.width - 8)), add="+")

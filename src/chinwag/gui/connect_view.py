@@ -53,8 +53,10 @@ class ConnectView(ttk.Frame):
             row=1, column=0, columnspan=2, sticky="w", pady=(0, 14)
         )
 
-        self.found_label = ttk.Label(box, text="Servers found on your network:")
+        self.found_label = ttk.Label(box, text="", style="Muted.TLabel")
+        self.found_label.grid(row=2, column=0, columnspan=2, sticky="w")
         self.found_list = tk.Listbox(box, height=3, exportselection=False)
+        self.found_list.grid(row=3, column=0, columnspan=2, sticky="we", pady=(2, 8))
         style_listbox(self.found_list, palette)
         self.found_list.bind("<<ListboxSelect>>", self._on_pick)
         self.found_list.bind("<Double-Button-1>", lambda e: self.on_connect())
@@ -72,6 +74,7 @@ class ConnectView(ttk.Frame):
             )
             entry.grid(row=row, column=1, sticky="w" if name == "port" else "we", pady=(6, 0))
             entry.bind("<Return>", lambda e: self.on_connect())
+            entry.bind("<KeyPress>", self._editor(name), add="+")
             self.entries[name] = entry
             err = ttk.Label(box, text="", style="Error.TLabel", font=fonts["small"], wraplength=300)
             err.grid(row=row + 1, column=1, sticky="w")
@@ -144,22 +147,26 @@ class ConnectView(ttk.Frame):
 
     # -- discovery ----------------------------------------------------------------------------
 
-    def set_found(self, servers: Sequence[Any]) -> None:
-        """Show servers found on the LAN (FoundServer-like: name, address, port, network)."""
+    def set_found(self, servers: Sequence[Any], searching: bool = True) -> None:
+        """Show servers found on the LAN (FoundServer-like: name, address, port, network).
+
+        The list keeps its place and size whether or not anything is found, so servers
+        turning up never move the fields under someone typing.
+        """
         self.found = list(servers)
         self.found_list.delete(0, "end")
-        if not self.found:
-            self.found_label.grid_remove()
-            self.found_list.grid_remove()
-            return
         for s in self.found:
             net = f"  ({s.network})" if getattr(s, "network", "") else ""
             port, tls = found_port(s)
             lock = "  (encrypted)" if tls else ""
             self.found_list.insert("end", f"{s.name}{net} — {s.address}:{port}{lock}")
-        self.found_label.grid(row=2, column=0, columnspan=2, sticky="w")
-        self.found_list.grid(row=3, column=0, columnspan=2, sticky="we", pady=(2, 8))
-        self.found_list.configure(height=min(4, len(self.found)))
+        if self.found:
+            text = "Servers found on your network:"
+        elif searching:
+            text = "Looking for servers on your network…"
+        else:
+            text = "No servers found on your network: type an address below."
+        self.found_label.configure(text=text)
 
     def pick_found(self, index: int) -> None:
         server = self.found[index]
@@ -169,5 +176,16 @@ class ConnectView(ttk.Frame):
 
     def _on_pick(self, _event: object) -> None:
         sel = self.found_list.curselection()  # type: ignore[no-untyped-call]
-        if sel:
+        if sel and int(sel[0]) < len(self.found):
             self.pick_found(int(sel[0]))
+
+    def _editor(self, name: str) -> Callable[[tk.Event[ttk.Entry]], None]:
+        """Typing into field ``name`` answers what was said about it: the error goes."""
+
+        def edited(event: tk.Event[ttk.Entry]) -> None:
+            if (event.char and event.char.isprintable()) or event.keysym in ("BackSpace", "Delete"):
+                self.error_labels[name].configure(text="")
+                if str(self.status.cget("style")) == "Error.TLabel":
+                    self.set_status("")
+
+        return edited

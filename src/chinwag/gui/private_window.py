@@ -78,7 +78,7 @@ class PrivateWindow(tk.Toplevel):
         title = self.model.window_title(self.key)
         if self.title() != title:
             self.title(title)
-        self.heading.configure(text=self.model.header(self.key))
+        self.heading.configure(text=self.model.header(self.key)[0])
 
     def append(self, lines: list[Line]) -> None:
         self.messages.append(lines)

@@ -101,8 +101,12 @@ def apply(root: tk.Tk, palette: Palette) -> None:
     style.map("TButton", background=[("active", p.border), ("pressed", p.border)])
     style.configure("Accent.TButton", background=p.accent, foreground=p.accent_fg)
     style.map("Accent.TButton", background=[("active", p.link), ("disabled", p.border)])
-    style.configure("TCheckbutton", background=p.bg, foreground=p.fg, indicatorbackground=p.text_bg)
-    style.map("TCheckbutton", background=[("active", p.bg)])
+    # The tick is drawn in indicatorforeground: the text colour, so it shows on both looks.
+    style.configure("TCheckbutton", background=p.bg, foreground=p.fg, indicatorbackground=p.text_bg,
+                    indicatorforeground=p.fg, upperbordercolor=p.border,
+                    lowerbordercolor=p.border)  # fmt: skip
+    style.map("TCheckbutton", background=[("active", p.bg)],
+              indicatorbackground=[("pressed", p.panel), ("disabled", p.bg)])  # fmt: skip
     style.configure("Muted.TCheckbutton", foreground=p.muted)
     style.configure("TPanedwindow", background=p.border)
     style.configure(
