@@ -32,13 +32,21 @@ class LineClient:
     """A blocking IRC client over a real socket, for tests. Records every message.
 
     With ``tls`` (a client SSLContext) it connects over TLS; ``self.sock`` is then an
-    :class:`ssl.SSLSocket` (its peer certificate is the server's).
+    :class:`ssl.SSLSocket` (its peer certificate is the server's). ``source`` is the local
+    address to connect from (e.g. another 127.x address).
     """
 
     def __init__(
-        self, host: str, port: int, timeout: float = TIMEOUT, tls: ssl.SSLContext | None = None
+        self,
+        host: str,
+        port: int,
+        timeout: float = TIMEOUT,
+        tls: ssl.SSLContext | None = None,
+        source: str | None = None,
     ) -> None:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = socket.create_connection(
+            (host, port), timeout=timeout, source_address=(source, 0) if source else None
+        )
         if tls is not None:
             try:
                 sock = tls.wrap_socket(sock, server_hostname=host)

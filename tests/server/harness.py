@@ -159,3 +159,16 @@ def user_pair(h: Harness) -> tuple[User, User]:
     b = h.connect("bob", realname="Bob B")
     h.clear(a, b)
     return a, b
+
+
+ALICE_PASSWORD = "alice-password"
+
+
+def account_harness(creds: Any, **accounts: Any) -> Harness:
+    """A harness with ``[accounts]`` set from ``accounts`` and an account ``alice``
+    whose credentials are ``creds`` (made once per session: hashing is slow)."""
+    from chinwag.server.config import AccountsConfig
+
+    h = Harness(make_config(accounts=AccountsConfig(**accounts)))
+    h.storage.add_account("alice", creds, 1.0)
+    return h

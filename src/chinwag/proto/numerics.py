@@ -104,3 +104,14 @@ ERR_MONLISTFULL = "734"
 ERR_NOPRIVS = "723"
 ERR_INVALIDMODEPARAM = "696"
 ERR_BANLISTFULL = "478"
+
+# SASL and accounts (IRCv3 sasl-3.1/3.2; modern IRC documentation, numerics 900-908).
+RPL_LOGGEDIN = "900"  # <client> <nick>!<user>@<host> <account> :You are now logged in as <account>
+RPL_LOGGEDOUT = "901"  # <client> <nick>!<user>@<host> :You are now logged out
+ERR_NICKLOCKED = "902"  # <client> :You must use a nick assigned to you
+RPL_SASLSUCCESS = "903"  # <client> :SASL authentication successful
+ERR_SASLFAIL = "904"  # <client> :SASL authentication failed
+ERR_SASLTOOLONG = "905"  # <client> :SASL message too long
+ERR_SASLABORTED = "906"  # <client> :SASL authentication aborted
+ERR_SASLALREADY = "907"  # <client> :You have already authenticated using SASL
+RPL_SASLMECHS = "908"  # <client> <mechanisms> :are available SASL mechanisms

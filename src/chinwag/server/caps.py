@@ -8,15 +8,19 @@ from __future__ import annotations
 
 # Capabilities offered in CAP LS, with their values (CAP LS 302 shows values).
 CAPABILITIES: dict[str, str] = {
+    "account-notify": "",
+    "account-tag": "",
     "away-notify": "",
     "batch": "",
     "cap-notify": "",
+    "draft/account-registration": "before-connect",
     "echo-message": "",
     "extended-join": "",
     "invite-notify": "",
     "labeled-response": "",
     "message-tags": "",
     "multi-prefix": "",
+    "sasl": "PLAIN,SCRAM-SHA-256,EXTERNAL",
     "server-time": "",
     "setname": "",
     "standard-replies": "",
@@ -39,6 +43,7 @@ def offered(sts: tuple[int, int] | None, secure: bool) -> dict[str, str]:
 # Tag-mask bits.
 TAG_TIME = 1  # server-time: the `time` tag
 TAG_MESSAGE = 2  # message-tags: msgid and client-only (+) tags
+TAG_ACCOUNT = 4  # account-tag: the sender's account
 
 
 def tag_mask(caps: set[str]) -> int:
@@ -47,4 +52,6 @@ def tag_mask(caps: set[str]) -> int:
         mask |= TAG_TIME
     if "message-tags" in caps:
         mask |= TAG_MESSAGE
+    if "account-tag" in caps:
+        mask |= TAG_ACCOUNT
     return mask

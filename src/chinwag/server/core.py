@@ -36,6 +36,7 @@ from chinwag.proto.casemap import folder
 from chinwag.proto.limits import CLIENT_TAG_BYTES, LINE_BYTES, TAG_BYTES
 from chinwag.proto.masks import match_mask
 from chinwag.proto.message import Message, parse
+from chinwag.server.accounts import AccountService, Worker
 from chinwag.server.caps import TAG_TIME
 from chinwag.server.config import ServerConfig
 from chinwag.server.control import AdminControl
@@ -75,6 +76,7 @@ class Server(AdminControl):
         on_dirty: Callable[[], None] | None = None,
         *,
         dispatch: Dispatcher,
+        worker: Worker | None = None,
     ) -> None:
         self.config = config
         self.limits = config.limits
@@ -113,6 +115,8 @@ class Server(AdminControl):
         # The command table is handed in (see chinwag.server.build): the core never
         # imports the commands, so the arrows point one way.
         self._dispatch = dispatch
+        # Accounts: logins, the slow password check (on ``worker``), names they own.
+        self.accounts = AccountService(self, worker)
 
     # -- events ---------------------------------------------------------------------
 
@@ -504,7 +508,7 @@ class Server(AdminControl):
         self.opers.discard(user)
         if user.registered:
             shown = quit_message if quit_message is not None else reason
-            out = Outgoing("QUIT", (shown,), user.source)
+            out = Outgoing("QUIT", (shown,), user.source, account=user.account)
             peers: set[User] = set()
             for channel in user.channels.values():
                 peers.update(channel.members)
@@ -569,6 +573,8 @@ class Server(AdminControl):
         mono = time.monotonic() if now is None else now
         for user in list(self.throttled):
             self._drain_pending(user, mono)
+        if self.accounts.deferred or self.accounts.grace:
+            self.accounts.tick(mono)
         if self.doomed:
             self._reap()
         if not sweep:

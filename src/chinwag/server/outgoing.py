@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from chinwag.proto.message import serialize_params_trailing as format_line
 from chinwag.proto.message import serialize_tags
-from chinwag.server.caps import TAG_MESSAGE, TAG_TIME
+from chinwag.server.caps import TAG_ACCOUNT, TAG_MESSAGE, TAG_TIME
 
 __all__ = ["Outgoing", "format_line", "server_time", "tag_prefix"]
 
@@ -34,7 +34,16 @@ def server_time(now: float | None = None) -> str:
 class Outgoing:
     """One message for many recipients, serialized once per tag mask."""
 
-    __slots__ = ("body", "cache", "command", "msg_tags", "params", "source", "time_tag")
+    __slots__ = (
+        "account",
+        "body",
+        "cache",
+        "command",
+        "msg_tags",
+        "params",
+        "source",
+        "time_tag",
+    )
 
     def __init__(
         self,
@@ -43,6 +52,7 @@ class Outgoing:
         source: str | None,
         msg_tags: dict[str, str] | None = None,
         at: float | None = None,
+        account: str | None = None,
     ) -> None:
         self.command = command
         self.params = params
@@ -51,6 +61,7 @@ class Outgoing:
         self.time_tag = server_time(at)
         # Tags only message-tags recipients see: msgid and relayed client-only tags.
         self.msg_tags = msg_tags
+        self.account = account  # the sender's account (account-tag recipients see it)
         self.cache: dict[int, bytes] = {}
 
     def tags_for(self, mask: int) -> dict[str, str]:
@@ -59,6 +70,8 @@ class Outgoing:
             tags["time"] = self.time_tag
         if mask & TAG_MESSAGE and self.msg_tags:
             tags.update(self.msg_tags)
+        if mask & TAG_ACCOUNT and self.account:
+            tags["account"] = self.account
         return tags
 
     def line_for(self, mask: int) -> bytes:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from chinwag.server.config import ServerConfig
 
@@ -66,6 +66,7 @@ class User:
         "realname",
         "register_by",
         "registered",
+        "sasl",
         "secure",
         "skip_to_newline",
         "tagmask",
@@ -114,9 +115,10 @@ class User:
         self.closed = False
         self.capture: list[tuple[str, tuple[str, ...], str | None, dict[str, str]]] | None = None
         self.label: str | None = None
-        self.account: str | None = None  # the account logged in to (SASL), if any
         self.secure = False  # connected over TLS
         self.tls_fingerprint: str | None = None  # SHA-256 hex of the client's certificate
+        self.account: str | None = None  # the account logged in to (SASL or REGISTER)
+        self.sasl: Any = None  # the SASL exchange in progress (commands.accounts.SaslSession)
 
     @property
     def source(self) -> str:

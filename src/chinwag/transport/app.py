@@ -32,6 +32,7 @@ log = logging.getLogger("chinwag.server")
 TICK_SECONDS = 0.25  # throttled input is released at this granularity
 SWEEP_EVERY = 8  # ticks between full sweeps of every connection's timers (2 s)
 SHUTDOWN_GRACE = 2.0  # seconds to let ERROR lines drain before sockets are dropped
+AUTH_WORKERS = 2  # threads checking passwords: one per core of a small machine
 GC_GEN0_THRESHOLD = 20_000  # allocations between young-generation collections (default 700)
 
 
@@ -57,7 +58,13 @@ class ServerApp:
         self.web: WebService | None = None
         self.storage = storage if storage is not None else open_storage(config)
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.core = build_server(config, self.storage, on_dirty=self._schedule_flush)
+        # Password checks (argon2, tens of ms each) run here, never on the event loop.
+        self.auth_pool = concurrent.futures.ThreadPoolExecutor(
+            AUTH_WORKERS, thread_name_prefix="chinwag-auth"
+        )
+        self.core = build_server(
+            config, self.storage, on_dirty=self._schedule_flush, worker=self._in_worker
+        )
         self.writer: HistoryWriter | None = None
         self.servers: list[asyncio.base_events.Server] = []
         self.live: set[IRCProtocol] = set()
@@ -68,6 +75,22 @@ class ServerApp:
         self._tick_task: asyncio.Task[None] | None = None
         self._advertiser: Any = None
         self._stopping = False
+
+    def _in_worker(self, job: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        """The core's Worker: ``job`` on the auth pool, ``done(result)`` back on the loop."""
+        assert self.loop is not None
+        future = self.loop.run_in_executor(self.auth_pool, job)
+
+        def finished(f: asyncio.Future[Any]) -> None:
+            if f.cancelled():
+                return
+            exc = f.exception()
+            if exc is not None:
+                log.error("background job failed: %r", exc)
+                return
+            done(f.result())
+
+        future.add_done_callback(finished)
 
     def _schedule_flush(self) -> None:
         assert self.loop is not None
@@ -267,6 +290,7 @@ class ServerApp:
                 except Exception:
                     log.exception("stopping the web service failed")
             self.servers = []
+            self.auth_pool.shutdown(wait=False, cancel_futures=True)
             try:
                 if self.writer is not None:
                     self.writer.close()

@@ -123,7 +123,9 @@ class TestCap:
         h.send(u, "CAP LS 302")
         (ls,) = h.lines(u)
         assert ls.command == "CAP" and ls.params[:2] == ("*", "LS")
-        assert set(ls.params[2].split()) == set(CAPABILITIES)
+        assert set(ls.params[2].split()) == {
+            k + ("=" + v if v else "") for k, v in CAPABILITIES.items()
+        }
         h.send(u, "CAP LIST")
         assert h.lines(u)[0].params == ("*", "LIST", "cap-notify")
 

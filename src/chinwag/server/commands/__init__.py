@@ -11,12 +11,13 @@ Families: ``registration`` (CAP, PASS, NICK, USER, PING, PONG, QUIT), ``channels
 (JOIN, PART, TOPIC, NAMES, LIST, INVITE, KICK), ``modes`` (MODE), ``messaging``
 (PRIVMSG, NOTICE, TAGMSG), ``queries`` (WHO, WHOIS, WHOWAS, USERHOST, ISON, LUSERS,
 MOTD, VERSION, TIME), ``presence`` (AWAY, SETNAME, MONITOR), ``operators`` (OPER,
-KILL, WALLOPS).
+KILL, WALLOPS), ``accounts`` (AUTHENTICATE, REGISTER, CERTADD, CERTDEL).
 """
 
 from __future__ import annotations
 
 from chinwag.server.commands import (
+    accounts,
     channels,
     messaging,
     modes,
@@ -27,6 +28,6 @@ from chinwag.server.commands import (
 )
 from chinwag.server.commands.table import COMMANDS, Command, command, dispatch
 
-FAMILIES = (registration, channels, modes, messaging, queries, presence, operators)
+FAMILIES = (registration, channels, modes, messaging, queries, presence, operators, accounts)
 
 __all__ = ["COMMANDS", "FAMILIES", "Command", "command", "dispatch"]

@@ -62,12 +62,17 @@ def join_channel(
         channel.members[user] = ""
     user.channels[folded] = channel
     user.last_active = time.time()
-    plain = Outgoing("JOIN", (channel.name,), user.source)
-    extended = Outgoing("JOIN", (channel.name, "*", user.realname), user.source)
+    plain = Outgoing("JOIN", (channel.name,), user.source, account=user.account)
+    extended = Outgoing(
+        "JOIN",
+        (channel.name, user.account or "*", user.realname),
+        user.source,
+        account=user.account,
+    )
     for member in channel.members:
         server.deliver_to(member, extended if "extended-join" in member.caps else plain)
     if user.away is not None:  # away-notify: an away user's JOIN is followed by AWAY
-        away = Outgoing("AWAY", (user.away,), user.source)
+        away = Outgoing("AWAY", (user.away,), user.source, account=user.account)
         server.deliver([m for m in channel.members if "away-notify" in m.caps], away, skip=user)
     if channel.topic:
         send_topic(server, user, channel)
@@ -125,7 +130,9 @@ def handle_join(server: Server, user: User, msg: Message) -> None:
 
 def part_channel(server: Server, user: User, channel: Channel, reason: str) -> None:
     params = (channel.name, reason) if reason else (channel.name,)
-    server.deliver(list(channel.members), Outgoing("PART", params, user.source))
+    server.deliver(
+        list(channel.members), Outgoing("PART", params, user.source, account=user.account)
+    )
     del channel.members[user]
     user.channels.pop(channel.folded, None)
     if not channel.members:
@@ -194,7 +201,10 @@ def handle_topic(server: Server, user: User, msg: Message) -> None:
     channel.topic = msg.params[1][: server.limits.topiclen]
     channel.topic_by = user.source
     channel.topic_at = int(time.time())
-    server.deliver(channel.members, Outgoing("TOPIC", (channel.name, channel.topic), user.source))
+    server.deliver(
+        channel.members,
+        Outgoing("TOPIC", (channel.name, channel.topic), user.source, account=user.account),
+    )
     server.emit(
         "topic",
         f"{user.nick} set the topic of {channel.name}: {channel.topic}",
@@ -275,7 +285,7 @@ def handle_invite(server: Server, user: User, msg: Message) -> None:
     server.numeric(user, N.RPL_INVITING, target.nick, channel.name)
     if target.away is not None:
         server.numeric(user, N.RPL_AWAY, target.nick, target.away)
-    out = Outgoing("INVITE", (target.nick, channel.name), user.source)
+    out = Outgoing("INVITE", (target.nick, channel.name), user.source, account=user.account)
     server.deliver_to(target, out)
     notify = [
         m
@@ -303,7 +313,9 @@ def handle_kick(server: Server, user: User, msg: Message) -> None:
             continue
         server.deliver(
             list(channel.members),
-            Outgoing("KICK", (channel.name, target.nick, reason), user.source),
+            Outgoing(
+                "KICK", (channel.name, target.nick, reason), user.source, account=user.account
+            ),
         )
         del channel.members[target]
         target.channels.pop(channel.folded, None)

@@ -86,7 +86,9 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
                         user, N.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel"
                     )
                 continue
-            out = Outgoing(verb, (status + channel.name, *params), user.source, tags)
+            out = Outgoing(
+                verb, (status + channel.name, *params), user.source, tags, account=user.account
+            )
             if status:
                 need_voice = "+" in status and "@" not in status
                 recipients = [
@@ -116,7 +118,7 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
                 if not quiet:
                     server.numeric(user, N.ERR_NOSUCHNICK, name, "No such nick/channel")
                 continue
-            out = Outgoing(verb, (other.nick, *params), user.source, tags)
+            out = Outgoing(verb, (other.nick, *params), user.source, tags, account=user.account)
             if other is user:
                 # A message to oneself is a delivery, not a labeled response.
                 server.deliver_direct(other, out)

@@ -30,7 +30,7 @@ def handle_away(server: Server, user: User, msg: Message) -> None:
     peers = {m for c in user.channels.values() for m in c.members if "away-notify" in m.caps}
     peers.discard(user)
     if peers:
-        out = Outgoing("AWAY", (text,) if text else (), user.source)
+        out = Outgoing("AWAY", (text,) if text else (), user.source, account=user.account)
         server.deliver(peers, out)
 
 
@@ -45,7 +45,7 @@ def handle_setname(server: Server, user: User, msg: Message) -> None:
     peers = {m for c in user.channels.values() for m in c.members if "setname" in m.caps}
     if "setname" in user.caps:
         peers.add(user)
-    server.deliver(peers, Outgoing("SETNAME", (realname,), user.source))
+    server.deliver(peers, Outgoing("SETNAME", (realname,), user.source, account=user.account))
 
 
 # MONITOR <+|-|C|L|S> [<target>{,<target>}]

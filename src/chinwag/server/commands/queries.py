@@ -77,7 +77,7 @@ def handle_who(server: Server, user: User, msg: Message) -> None:
                         "f": flags,
                         "d": "0",
                         "l": str(int(time.time() - member.last_active)),
-                        "a": "0",
+                        "a": member.account or "0",
                         "o": "n/a",
                         "r": member.realname,
                     }[f]
@@ -121,6 +121,8 @@ def handle_whois(server: Server, user: User, msg: Message) -> None:
     )
     if target.away is not None:
         server.numeric(user, N.RPL_AWAY, target.nick, target.away)
+    if target.account is not None:
+        server.numeric(user, N.RPL_WHOISACCOUNT, target.nick, target.account, "is logged in as")
     if target.oper:
         server.numeric(user, N.RPL_WHOISOPERATOR, target.nick, "is an IRC operator")
     if target.secure:

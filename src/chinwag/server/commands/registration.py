@@ -14,6 +14,7 @@ from chinwag import __version__
 from chinwag.proto import numerics as N
 from chinwag.proto.message import Message
 from chinwag.proto.validate import is_valid_nick
+from chinwag.server.accounts import SaslSession
 from chinwag.server.caps import CAPABILITIES, offered, tag_mask
 from chinwag.server.commands.channels import join_channel
 from chinwag.server.commands.table import command, number
@@ -112,9 +113,21 @@ def handle_nick(server: Server, user: User, msg: Message) -> None:
         return
     if nick == user.nick:
         return
+    if server.accounts.nick_refused(user, nick):
+        server.numeric(
+            user, N.ERR_NICKNAMEINUSE, nick, "Nickname is reserved by a different account"
+        )
+        return
+    change_nick(server, user, nick)
+    server.accounts.nick_taken(user)
+
+
+def change_nick(server: Server, user: User, nick: str) -> None:
+    """Rename a registered ``user`` to the free, valid ``nick`` and tell everyone."""
+    folded = server.fold(nick)
     old_source = user.source
     old_nick = user.nick
-    out = Outgoing("NICK", (nick,), old_source)
+    out = Outgoing("NICK", (nick,), old_source, account=user.account)
     peers: set[User] = {user}
     for channel in user.channels.values():
         peers.update(channel.members)
@@ -150,6 +163,13 @@ def handle_user(server: Server, user: User, msg: Message) -> None:
 def try_register(server: Server, user: User) -> None:
     if user.registered or user.cap_negotiating or not user.username or user.nick == "*":
         return
+    sasl: SaslSession | None = user.sasl
+    if sasl is not None:
+        if sasl.checking:  # a password check is running: finish registering after it
+            sasl.register_after = True
+            return
+        user.sasl = None  # registration ends an unfinished exchange (IRCv3 sasl 3.1)
+        server.numeric(user, N.ERR_SASLABORTED, "SASL authentication aborted")
     if not user.pass_ok:
         server.numeric(user, N.ERR_PASSWDMISMATCH, "Password incorrect")
         server.quit(user, "Bad password")
@@ -161,9 +181,21 @@ def try_register(server: Server, user: User) -> None:
         )
         server.quit(user, f"Banned: {ban.reason}")
         return
+    if server.config.accounts.required and user.account is None:
+        server.send(
+            user, "FAIL", "*", "ACCOUNT_REQUIRED", "Log in to an account to use this server"
+        )
+        server.quit(user, "An account is required")
+        return
     holder = server.by_nick.get(user.folded)
     if holder is not None and holder is not user:
         server.numeric(user, N.ERR_NICKNAMEINUSE, user.nick, "Nickname is already in use")
+        user.nick = "*"
+        return
+    if server.accounts.nick_refused(user, user.nick):
+        server.numeric(
+            user, N.ERR_NICKNAMEINUSE, user.nick, "Nickname is reserved by a different account"
+        )
         user.nick = "*"
         return
     server.by_nick[user.folded] = user
@@ -188,6 +220,7 @@ def try_register(server: Server, user: User) -> None:
         address=user.address,
     )
     server.notify_monitors(user.nick, online=True, source=user.source)
+    server.accounts.nick_taken(user)
     if cfg.lobby:
         join_channel(server, user, cfg.lobby, None, auto=True)
 

@@ -1,0 +1,302 @@
+"""Accounts in the running server: logging in and out, the slow password check, failed
+login throttling, and names that belong to accounts.
+
+The account lookup API other parts use:
+
+* ``user.account`` -- the account name a connection is logged in to, or None;
+* ``server.accounts.account_of(user)`` -- the same, for code that holds only the server;
+* ``server.accounts.lookup(name)`` -- the stored :class:`~chinwag.storage.base.Account`,
+  read from storage now (never cached, so ``chinwag accounts`` changes count at once).
+
+Checking a password costs one argon2 hash (tens of milliseconds). The core must not spend
+that on its loop, so it is handed to a :data:`Worker` the transport supplies (a thread
+pool); the result comes back on the loop through a callback. Attempts from an address
+that just failed wait (:class:`~chinwag.auth.throttle.LoginThrottle`) before they reach
+the worker, and an address has at most one check in flight, so wrong passwords from one
+place never queue ahead of the right password from another.
+
+What this module does not do: parse SASL or REGISTER (that is
+:mod:`chinwag.server.commands.accounts`), or keep accounts (storage does).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from chinwag.auth.credentials import ScramKeys, verify_password
+from chinwag.auth.throttle import LoginThrottle
+from chinwag.proto import numerics as N
+from chinwag.server.outgoing import Outgoing
+from chinwag.server.state import User
+
+if TYPE_CHECKING:
+    from chinwag.server.core import Server
+    from chinwag.storage.base import Account
+
+log = logging.getLogger("chinwag.server")
+T = TypeVar("T")
+
+RETRY_BUSY = 0.25  # seconds before retrying an attempt whose address has a check in flight
+
+
+class Worker(Protocol):
+    """Runs ``job`` away from the event loop, then ``done(result)`` back on it."""
+
+    def __call__(self, job: Callable[[], Any], done: Callable[[Any], None]) -> None: ...
+
+
+def run_inline(job: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    """The worker when none is given (tests of the bare core): run it here and now."""
+    done(job())
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    account: str | None  # the account logged in to, or None
+    reason: str = ""  # why not, for the person trying
+    locked_until: float = 0.0
+
+
+@dataclass(slots=True)
+class SaslSession:
+    """One AUTHENTICATE exchange of one connection (kept on ``user.sasl``)."""
+
+    mechanism: Any  # a chinwag.auth.sasl.Mechanism
+    buffer: str = ""  # base64 received so far (400-byte chunks)
+    checking: bool = False  # a password check (or a throttle wait) is under way
+    register_after: bool = False  # CAP END came during the check: register after it
+    final_for: str | None = None  # SCRAM: server-final sent, waiting for "+" to log in
+
+
+def is_loopback(ip: str) -> bool:
+    return ip.startswith("127.") or ip in ("::1", "::ffff:127.0.0.1")
+
+
+class AccountService:
+    def __init__(self, server: Server, worker: Worker | None = None) -> None:
+        self.server = server
+        self.worker: Worker = worker or run_inline
+        # How to rename someone whose grace ran out: NICK's logic, wired in by
+        # chinwag.server.build (the core does not import the commands).
+        self.rename: Callable[[User, str], None] = lambda user, nick: None
+        cfg = server.config.accounts
+        self.throttle = LoginThrottle(
+            first_delay=cfg.throttle_first_delay,
+            max_delay=cfg.throttle_max_delay,
+            lockout_after=cfg.lockout_after,
+            lockout=cfg.lockout_seconds,
+        )
+        self.in_flight: set[str] = set()  # addresses with a password check running
+        self.deferred: list[tuple[float, Callable[[], None]]] = []  # (monotonic due, retry)
+        self.clock: Callable[[], float] = time.monotonic  # the throttle's clock (tests move it)
+        self.failures = 0  # failed logins since start (shown to operators)
+        self.grace: dict[User, float] = {}  # users wearing someone's nick -> rename deadline
+
+    # -- lookups ----------------------------------------------------------------------
+
+    def lookup(self, name: str) -> Account | None:
+        storage = self.server.storage
+        if storage is None or not name or name == "*":
+            return None
+        return storage.get_account(name)
+
+    def account_of(self, user: User) -> str | None:
+        return user.account
+
+    def scram_keys(self, name: str) -> ScramKeys | None:
+        account = self.lookup(name)
+        if account is None or account.locked_until > time.time():
+            return None
+        return account.credentials.scram
+
+    def may_send_password(self, user: User) -> bool:
+        """PLAIN and REGISTER carry the password itself: only over TLS or from loopback,
+        unless config allows plain text."""
+        return (
+            user.secure or is_loopback(user.ip) or self.server.config.accounts.plain_over_plaintext
+        )
+
+    # -- checking a password ------------------------------------------------------------
+
+    def gate(
+        self, user: User, name: str, go: Callable[[], None], fail: Callable[[LoginResult], None]
+    ) -> None:
+        """Run ``go`` once ``user``'s address may try again and ``name`` is not locked;
+        else ``fail``. May call back later (from :meth:`tick`)."""
+        if user.closed:
+            return
+        account = self.lookup(name)
+        now = time.time()
+        if account is not None and account.locked_until > now:
+            fail(LoginResult(None, "locked", account.locked_until))
+            return
+        wait = self.throttle.wait(user.ip, self.clock())
+        if user.ip in self.in_flight:
+            wait = max(wait, RETRY_BUSY)
+        if wait > 0:
+            self.deferred.append((self.clock() + wait, lambda: self.gate(user, name, go, fail)))
+            return
+        go()
+
+    def check_password(
+        self, user: User, name: str, password: str, done: Callable[[LoginResult], None]
+    ) -> None:
+        """Verify ``password`` for account ``name`` off the loop; ``done`` gets the result."""
+
+        def go() -> None:
+            account = self.lookup(name)
+            if account is None:
+                self.record_failure(user, None, "no such account")
+                done(LoginResult(None, "unknown"))
+                return
+            self.in_flight.add(user.ip)
+            stored = account.credentials.password_hash
+
+            def finish(ok: bool) -> None:
+                self.in_flight.discard(user.ip)
+                if ok:
+                    self.record_success(user, account.name)
+                    done(LoginResult(account.name))
+                else:
+                    until = self.record_failure(user, account.name, "wrong password")
+                    done(LoginResult(None, "wrong", until or 0.0))
+
+            self.worker(lambda: verify_password(stored, password), finish)
+
+        self.gate(user, name, go, done)
+
+    def record_failure(self, user: User, account: str | None, why: str) -> float | None:
+        """Count a failed login; returns the lock-out's end if this failure locked it."""
+        self.failures += 1
+        mono = self.clock()
+        locked = self.throttle.failed(user.ip, account, mono)
+        who = f"account {account}" if account else "an unknown account"
+        self.server.emit(
+            "login",
+            f"failed login to {who} from {user.address} ({why})",
+            level=logging.WARNING,
+            address=user.address,
+        )
+        if locked is not None and account is not None:
+            until = time.time() + (locked - mono)
+            storage = self.server.storage
+            if storage is not None:
+                storage.set_locked_until(account, until)
+            self.server.emit(
+                "login",
+                f"account {account} locked for {int(locked - mono)}s after repeated failures",
+                level=logging.WARNING,
+                address=user.address,
+            )
+            return until
+        return None
+
+    def record_success(self, user: User, account: str) -> None:
+        self.throttle.succeeded(user.ip, account)
+
+    # -- logging in and out ---------------------------------------------------------------
+
+    def log_in(self, user: User, account: str) -> None:
+        """``user`` proved it holds ``account``: say so to it and to those who watch."""
+        user.account = account
+        if self.server.fold(user.nick) == self.server.fold(account):
+            self.grace.pop(user, None)
+        self.server.numeric(
+            user, N.RPL_LOGGEDIN, user.source, account, f"You are now logged in as {account}"
+        )
+        self._notify(user, account)
+        self.server.emit(
+            "login", f"{user.nick} ({user.address}) logged in as {account}", address=user.address
+        )
+
+    def log_out(self, user: User) -> None:
+        if user.account is None:
+            return
+        user.account = None
+        self.server.numeric(user, N.RPL_LOGGEDOUT, user.source, "You are now logged out")
+        self._notify(user, "*")
+
+    def _notify(self, user: User, account: str) -> None:
+        """account-notify: ACCOUNT to everyone sharing a channel, the user included."""
+        if not user.registered:
+            return
+        peers = {user}
+        for channel in user.channels.values():
+            peers.update(channel.members)
+        out = Outgoing("ACCOUNT", (account,), user.source)
+        self.server.deliver([p for p in peers if "account-notify" in p.caps], out)
+
+    # -- names that belong to accounts ------------------------------------------------------
+
+    def owner_of_nick(self, nick: str) -> str | None:
+        """The account that owns ``nick`` (the account of the same name), if any."""
+        if self.server.config.accounts.nick_enforcement == "off":
+            return None
+        account = self.lookup(nick)
+        return account.name if account is not None else None
+
+    def nick_refused(self, user: User, nick: str) -> bool:
+        """Strict mode: ``nick`` belongs to an account ``user`` is not logged in to."""
+        if self.server.config.accounts.nick_enforcement != "strict":
+            return False
+        owner = self.owner_of_nick(nick)
+        return owner is not None and not self._holds(user, owner)
+
+    def nick_taken(self, user: User) -> None:
+        """Grace mode: ``user`` (registered) now wears a nick that may belong to someone."""
+        self.grace.pop(user, None)
+        cfg = self.server.config.accounts
+        if cfg.nick_enforcement != "grace":
+            return
+        owner = self.owner_of_nick(user.nick)
+        if owner is None or self._holds(user, owner):
+            return
+        self.grace[user] = self.clock() + cfg.nick_grace
+        self.server.send(
+            user,
+            "NOTICE",
+            user.nick,
+            f"The nickname {user.nick} belongs to an account. Log in to it within "
+            f"{int(cfg.nick_grace)} seconds or you will be renamed.",
+        )
+
+    def _holds(self, user: User, owner: str) -> bool:
+        return user.account is not None and self.server.fold(user.account) == self.server.fold(
+            owner
+        )
+
+    def guest_nick(self, user: User) -> str:
+        prefix = self.server.config.accounts.guest_prefix
+        n = user.id
+        while self.server.find_user(f"{prefix}{n}") is not None:
+            n += 100_000
+        return f"{prefix}{n}"
+
+    # -- time ----------------------------------------------------------------------------
+
+    def tick(self, mono: float) -> None:
+        """Release deferred attempts that are due, and rename people whose grace ran out."""
+        if self.deferred:
+            due = [d for d in self.deferred if d[0] <= mono]
+            if due:
+                self.deferred = [d for d in self.deferred if d[0] > mono]
+                for _, retry in due:
+                    retry()
+        for user, deadline in list(self.grace.items()):
+            if user.closed:
+                del self.grace[user]
+            elif deadline <= mono:
+                del self.grace[user]
+                if self.nick_owner_differs(user):
+                    self.server.send(
+                        user, "NOTICE", user.nick, "You did not log in in time: renaming you."
+                    )
+                    self.rename(user, self.guest_nick(user))
+
+    def nick_owner_differs(self, user: User) -> bool:
+        owner = self.owner_of_nick(user.nick)
+        return owner is not None and not self._holds(user, owner)
