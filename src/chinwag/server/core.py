@@ -44,6 +44,7 @@ from chinwag.server.events import ServerEvent
 from chinwag.server.fanout import Fanout, LocalFanout
 from chinwag.server.isupport import isupport_tokens
 from chinwag.server.outgoing import Outgoing, format_line, server_time, tag_prefix
+from chinwag.server.rooms import RoomBook
 from chinwag.server.state import BanInfo, Channel, Link, User, WhowasEntry
 from chinwag.storage.base import StoredMessage
 
@@ -117,6 +118,8 @@ class Server(AdminControl):
         self._dispatch = dispatch
         # Accounts: logins, the slow password check (on ``worker``), names they own.
         self.accounts = AccountService(self, worker)
+        # Registered rooms, loaded from storage once: restored when they form again.
+        self.rooms = RoomBook(self)
 
     # -- events ---------------------------------------------------------------------
 

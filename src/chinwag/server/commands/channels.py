@@ -39,27 +39,16 @@ def join_channel(
         return
     if channel is None:
         channel = Channel(name, folded)
+        restored = server.rooms.formed(channel, user)
+        if restored and not _admitted(server, user, channel, key, auto):
+            return
         server.channels[folded] = channel
-        channel.members[user] = "o"
+        channel.members[user] = server.rooms.prefix_for(channel, user, first=True)
     else:
-        invited = user.folded in channel.invites
-        # The server's own lobby auto-join counts as an invitation for +k, +l and +i, so
-        # the lobby's op cannot lock newcomers out; a ban still keeps someone out.
-        admitted = invited or (auto and folded == server.lobby_key)
-        if channel.key is not None and key != channel.key and not admitted:
-            server.numeric(user, N.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
-            return
-        if channel.limit is not None and len(channel.members) >= channel.limit and not admitted:
-            server.numeric(user, N.ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
-            return
-        if "i" in channel.modes and not admitted:
-            server.numeric(user, N.ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
-            return
-        if is_banned(server, channel, user) and not invited:
-            server.numeric(user, N.ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)")
+        if not _admitted(server, user, channel, key, auto):
             return
         channel.invites.discard(user.folded)
-        channel.members[user] = ""
+        channel.members[user] = server.rooms.prefix_for(channel, user, first=False)
     user.channels[folded] = channel
     user.last_active = time.time()
     plain = Outgoing("JOIN", (channel.name,), user.source, account=user.account)
@@ -79,6 +68,27 @@ def join_channel(
     send_names(server, user, channel)
     replay_history(server, user, channel)
     server.emit("join", f"{user.nick} joined {channel.name}", nick=user.nick, channel=channel.name)
+
+
+def _admitted(server: Server, user: User, channel: Channel, key: str | None, auto: bool) -> bool:
+    """May ``user`` join ``channel`` (key, limit, invite-only, bans)? Says why not."""
+    invited = user.folded in channel.invites
+    # The server's own lobby auto-join counts as an invitation for +k, +l and +i, so
+    # the lobby's op cannot lock newcomers out; a ban still keeps someone out.
+    admitted = invited or (auto and channel.folded == server.lobby_key)
+    if channel.key is not None and key != channel.key and not admitted:
+        server.numeric(user, N.ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
+        return False
+    if channel.limit is not None and len(channel.members) >= channel.limit and not admitted:
+        server.numeric(user, N.ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
+        return False
+    if "i" in channel.modes and not admitted:
+        server.numeric(user, N.ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
+        return False
+    if is_banned(server, channel, user) and not invited:
+        server.numeric(user, N.ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)")
+        return False
+    return True
 
 
 def is_banned(server: Server, channel: Channel, user: User) -> bool:
@@ -201,6 +211,7 @@ def handle_topic(server: Server, user: User, msg: Message) -> None:
     channel.topic = msg.params[1][: server.limits.topiclen]
     channel.topic_by = user.source
     channel.topic_at = int(time.time())
+    server.rooms.save(channel)
     server.deliver(
         channel.members,
         Outgoing("TOPIC", (channel.name, channel.topic), user.source, account=user.account),

@@ -140,6 +140,8 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
                 channel.members[member] = held.replace(ch, "")
             else:
                 continue
+            if ch == "o":
+                server.rooms.operator_changed(channel, user, member, adding)
             applied.append(sign + ch)
             applied_params.append(member.nick)
         elif ch == "b":
@@ -189,7 +191,11 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
         else:
             server.numeric(user, N.ERR_UNKNOWNMODE, ch, "is an unknown mode char to me")
     if applied:
+        server.rooms.save(channel)
         out = Outgoing(
-            "MODE", (channel.name, _compress_modes(applied), *applied_params), user.source
+            "MODE",
+            (channel.name, _compress_modes(applied), *applied_params),
+            user.source,
+            account=user.account,
         )
         server.deliver(channel.members, out)
