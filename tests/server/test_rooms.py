@@ -86,5 +86,6 @@ def test_lobby_topic_is_kept(creds: Credentials) -> None:
     bob = h.connect("bob")
     assert h.server.find_channel("#lobby").members[bob] == "o"  # type: ignore[union-attr]
     h.send(bob, "TOPIC #lobby :welcome all")
+    h.storage.flush()
     (lobby,) = h.storage.load_rooms()
     assert lobby.founder is None and lobby.topic == "welcome all"

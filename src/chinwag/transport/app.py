@@ -9,6 +9,7 @@ its own through :class:`chinwag.transport.runner.ServerRunner`.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import errno
 import logging
 import ssl
