@@ -17,6 +17,7 @@ from chinwag.admin.model import (
     format_duration,
     only_this_machine,
 )
+from chinwag.certs import fingerprint_display
 from chinwag.discovery import lan_ipv4_addresses
 from chinwag.errors import LocalError
 from chinwag.proto.limits import Limits
@@ -109,6 +110,22 @@ class TestStartStop:
         finally:
             m.stop()
         assert m.web_addresses() == []
+
+    def test_tls_addresses_and_the_certificate_fingerprint(self, tmp_path: Path) -> None:
+        m = AdminModel()
+        m.start(config(tmp_path).replace(tls_listen=(("127.0.0.1", 0),), plaintext=False))
+        try:
+            assert m.runner is not None and m.runner.fingerprint
+            ((_, port),) = m.runner.tls_bound
+            assert m.tls_addresses() == [f"127.0.0.1:{port}"]
+            assert m.status().startswith(f"Running. Clients can connect to 127.0.0.1:{port}")
+            assert "(TLS only)" in m.status()
+            shown = fingerprint_display(m.runner.fingerprint)
+            assert m.certificate() == f"TLS certificate SHA-256: {shown}"
+            assert any(shown in e.text for e in logged(m))
+        finally:
+            m.stop()
+        assert m.certificate() == "" and m.tls_addresses() == []
 
     def test_stop_disconnects_everyone_with_a_reason(
         self, model: AdminModel, clients: list[LineClient]

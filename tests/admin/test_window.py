@@ -17,6 +17,7 @@ from chinwag.admin import main as admin_main
 from chinwag.admin import window as admin_window
 from chinwag.admin.model import AdminModel
 from chinwag.admin.window import AdminWindow, BanDialog, BanRequest
+from chinwag.certs import fingerprint_display
 from chinwag.proto.limits import Limits
 from chinwag.server.config import ServerConfig
 from tests.support import TIMEOUT, LineClient
@@ -294,3 +295,20 @@ def test_chinwag_admin_start_flag(
     monkeypatch.setattr(tk.Tk, "mainloop", fake_mainloop)
     assert admin_main.run(args) == 0
     assert not windows[0].model.running
+
+
+def test_the_certificate_fingerprint_is_shown_while_running(tmp_path: Path) -> None:
+    root = tk.Tk()
+    tls = config(tmp_path).replace(tls_listen=(("127.0.0.1", 0),))
+    w = AdminWindow(root, AdminModel(), tls)
+    try:
+        assert w.certificate_var.get() == ""
+        w.start_button.invoke()
+        assert w.model.runner is not None and w.model.runner.fingerprint
+        shown = fingerprint_display(w.model.runner.fingerprint)
+        assert w.certificate_var.get() == f"TLS certificate SHA-256: {shown}"
+        assert "with TLS to 127.0.0.1:" in w.status_var.get()
+        w.stop_button.invoke()
+        assert w.certificate_var.get() == ""
+    finally:
+        w.close()

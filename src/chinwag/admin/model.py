@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from chinwag.certs import fingerprint_display
 from chinwag.discovery import WILDCARD_HOSTS, lan_ipv4_addresses
 from chinwag.errors import LocalError
 from chinwag.server.events import ServerEvent
@@ -70,6 +71,10 @@ class Runner(Protocol):
     def bound(self) -> list[tuple[str, int]]: ...
     @property
     def web_bound(self) -> list[tuple[str, str, int]]: ...
+    @property
+    def tls_bound(self) -> list[tuple[str, int]]: ...
+    @property
+    def fingerprint(self) -> str | None: ...
     def call(self, fn: Callable[[Server], T], timeout: float = ...) -> T: ...
     def subscribe(self, callback: Callable[[ServerEvent], None]) -> Callable[[], None]: ...
 
@@ -250,6 +255,17 @@ class AdminModel:
             return []
         return client_addresses(self.runner.bound)
 
+    def tls_addresses(self) -> list[str]:
+        """Where clients can connect with TLS, e.g. ``["192.168.1.20:6697"]``."""
+        if self.runner is None:
+            return []
+        return client_addresses(self.runner.tls_bound)
+
+    def certificate(self) -> str:
+        """The TLS certificate's SHA-256 fingerprint line, for people to compare; "" without."""
+        fp = self.runner.fingerprint if self.runner is not None and self.running else None
+        return f"TLS certificate SHA-256: {fingerprint_display(fp)}" if fp else ""
+
     def web_addresses(self) -> list[str]:
         """The web service's addresses, e.g. ``["http://192.168.1.20:8080/"]``."""
         if self.runner is None:
@@ -264,9 +280,13 @@ class AdminModel:
         """The status line."""
         if not self.running:
             return "Stopped."
-        addrs = self.addresses()
-        text = "Running. Clients can connect to " + ", ".join(addrs)
-        if only_this_machine(addrs):
+        addrs, secure = self.addresses(), self.tls_addresses()
+        text = "Running. Clients can connect to " + ", ".join(addrs or secure)
+        if addrs and secure:
+            text += "; with TLS to " + ", ".join(secure)
+        elif secure:
+            text += " (TLS only)"
+        if only_this_machine(addrs + secure):
             text += " (this machine only)"
         web = self.web_addresses()
         if web:

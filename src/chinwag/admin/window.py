@@ -178,6 +178,7 @@ class AdminWindow:
         self.data_dir_var = tk.StringVar(root, str(config.data_dir or ""))
         self.log_messages_var = tk.BooleanVar(root, config.log_messages)
         self.status_var = tk.StringVar(root, "Stopped.")
+        self.certificate_var = tk.StringVar(root, "")
         self.counters_var = tk.StringVar(root, "")
         self.filter_var = tk.StringVar(root, "")
         self.notice_var = tk.StringVar(root, "")
@@ -228,6 +229,11 @@ class AdminWindow:
         self.status_label = ttk.Label(status, textvariable=self.status_var, font="TkHeadingFont")
         self.status_label.grid(row=0, column=0, sticky="w")
         ttk.Label(status, textvariable=self.counters_var).grid(row=0, column=1, sticky="e")
+        # What people compare when their client asks whether to trust this server.
+        self.certificate_label = ttk.Label(
+            status, textvariable=self.certificate_var, font="TkFixedFont"
+        )
+        self.certificate_label.grid(row=1, column=0, columnspan=2, sticky="w")
 
         panes = ttk.PanedWindow(root, orient="horizontal")
         panes.grid(row=2, column=0, sticky="nsew", padx=8, pady=4)
@@ -350,6 +356,7 @@ class AdminWindow:
         self._sync_tree(self.people_tree, [(p.nick, _person_values(p)) for p in people])
         self._sync_tree(self.bans_tree, [(b.mask, (b.mask, b.expires, b.reason)) for b in bans])
         self.status_var.set(self.model.status())
+        self.certificate_var.set(self.model.certificate())
         if counters is None or not self.model.running:
             self.counters_var.set("")
         else:
