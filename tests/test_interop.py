@@ -42,7 +42,9 @@ LOBBY = "#lobby"
 class WeeChat:
     """A weechat-headless process connected to one IRC server on 127.0.0.1."""
 
-    def __init__(self, home: Path, port: int, autojoin: str = "") -> None:
+    def __init__(
+        self, home: Path, port: int, autojoin: str = "", tls_fingerprint: str | None = None
+    ) -> None:
         assert WEECHAT, "weechat-headless is not installed (scripts/test-deps installs it)"
         self.home = home
         self.fifo = home / "weechat_fifo"
@@ -53,7 +55,16 @@ class WeeChat:
             f"/set logger.file.path {self.logs}",
             # Write every log line at once instead of every two minutes.
             "/set logger.file.flush_delay 0",
-            f"/server add {SERVER} 127.0.0.1/{port} -notls",
+            f"/server add {SERVER} 127.0.0.1/{port}",
+            # TLS off, or on with the certificate pinned by its SHA-256 (64 hex digits):
+            # 3.x names the options ssl*, 4.x tls*; the other name is an harmless error.
+            *(
+                f"/set irc.server.{SERVER}.{prefix}{option}"
+                for prefix in ("ssl", "tls")
+                for option in (
+                    [" on", f"_fingerprint {tls_fingerprint}"] if tls_fingerprint else [" off"]
+                )
+            ),
             f"/set irc.server.{SERVER}.nicks {NICK}",
             f"/set irc.server.{SERVER}.username wee",
             f"/set irc.server.{SERVER}.realname WeeChat interop",
@@ -108,13 +119,20 @@ class WeeChat:
         return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
     def wait_for_log(self, buffer_name: str, pattern: str, timeout: float = TIMEOUT) -> None:
+        """Wait until the log of ``buffer_name`` matches; "server" is the server buffer."""
         regex = re.compile(pattern, re.MULTILINE)
+        read = self.server_log if buffer_name == "server" else lambda: self.log(buffer_name)
         try:
-            wait_until(lambda: regex.search(self.log(buffer_name)) is not None, timeout)
+            wait_until(lambda: regex.search(read()) is not None, timeout)
         except AssertionError:
             raise AssertionError(
                 f"WeeChat's {buffer_name} log never matched {pattern!r}\n{self.diagnostics()}"
             ) from None
+
+    def server_log(self) -> str:
+        """What WeeChat logged in the server's own buffer (connection, TLS, errors)."""
+        path = self.logs / f"irc.server.{SERVER}.weechatlog".lower()
+        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
     def diagnostics(self) -> str:
         parts = []
