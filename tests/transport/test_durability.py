@@ -45,6 +45,7 @@ def server_process(data_dir: Path, port: int) -> Iterator[subprocess.Popen[bytes
             sys.executable, "-m", "chinwag.cli", "server",
             "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir),
             "--no-advertise", "--no-flood-limit", "--log-level", "warning",
+            "--no-tls", "--no-http",  # no fixed ports (6697, 8080, 8443) another test may hold
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
