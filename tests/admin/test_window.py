@@ -187,6 +187,29 @@ def test_ban_from_the_table_and_lift_it(
     pump(win.root, lambda: list(win.bans_tree.get_children()) == [])
 
 
+def test_give_room_operator_makes_a_lobby_operator(
+    win: AdminWindow, clients: list[LineClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    errors: list[str] = []
+    monkeypatch.setattr(admin_window, "show_error", lambda parent, title, text: errors.append(text))
+    win.start_button.invoke()
+    ann = connect(win, clients, "ann")
+    bea = connect(win, clients, "bea")
+    pump(win.root, lambda: in_table(win) == ["ann", "bea"])
+    assert str(win.op_button["state"]) == "disabled"  # nobody selected
+    win.people_tree.selection_set("bea")
+    win.root.update()
+    assert str(win.op_button["state"]) == "normal"
+    win.op_button.invoke()
+    mode = ann.expect("MODE")
+    assert mode.params == ("#lobby", "+o", "bea")
+    assert errors == []
+    bea.send("PART #lobby")
+    bea.expect("PART")
+    win.op_button.invoke()
+    assert errors == ["bea is not in the lobby (or there is none)"]
+
+
 def test_notice_box_sends_to_everyone(win: AdminWindow, clients: list[LineClient]) -> None:
     assert str(win.notice_button["state"]) == "disabled"
     win.start_button.invoke()

@@ -39,6 +39,7 @@ motd = "hello"
 advertise = false
 log_messages = true
 casemapping = "ascii"
+lobby_operators = ["alice", "Bob"]
 
 [limits]
 nicklen = 20
@@ -46,6 +47,7 @@ channellen = 40
 topiclen = 300
 kicklen = 200
 awaylen = 100
+userlen = 12
 modes = 3
 max_targets = 5
 chanlimit = 30
@@ -100,12 +102,14 @@ class TestFile:
         assert cfg.advertise is False
         assert cfg.log_messages is True
         assert cfg.casemapping == "ascii"
+        assert cfg.lobby_operators == ("alice", "Bob")
         assert cfg.limits == Limits(
             nicklen=20,
             channellen=40,
             topiclen=300,
             kicklen=200,
             awaylen=100,
+            userlen=12,
             modes=3,
             max_targets=5,
             chanlimit=30,

@@ -146,7 +146,7 @@ class TestInput:
         assert h.lines(b) == []
         ok = "y" * (LINE_BYTES - len("PRIVMSG bob :") - 2)  # 510: the most allowed
         h.send(a, "PRIVMSG bob :" + ok)
-        assert h.lines(b)[0].params[1] == ok
+        assert h.lines(b)[0].params[1] == ok[: len(ok) - len(":" + a.source + " ")]
         assert not h.link(a).closed
 
     def test_417_for_an_endless_line_then_recovery(self) -> None:
@@ -190,7 +190,7 @@ class TestInput:
         h.send(a, b"NICK \xff\xfe")
         assert numerics(h.lines(a)) == ["432"]
         h.send(a, b"JOIN #\xff")
-        assert h.lines(a)[0] == Message.of("JOIN", "#\ufffd", source=a.source)
+        assert numerics(h.lines(a)) == ["479"]  # refused, not repaired: see TestInvalidUtf8
         u = h.open()
         h.send(u, b"NICK ok\xc3", b"USER \xff 0 * :\xfe")
         assert not u.registered
@@ -597,10 +597,36 @@ class TestInvalidUtf8:
         (relayed,) = h.lines(b)
         assert relayed.params == ("#lobby", "caf\ufffd")
 
-    def test_no_warning_without_standard_replies(self) -> None:
+    def test_warned_without_standard_replies_too(self) -> None:
+        # IRCv3 UTF8ONLY: the sender is told, whether or not it asked for standard-replies.
         h = Harness()
         a = h.connect("alice")
         h.connect("bob")
         h.clear(a)
         h.send(a, b"PRIVMSG #lobby :caf\xe9")
-        assert h.lines(a) == []
+        assert h.lines(a) == [
+            Message.of(
+                "WARN",
+                "PRIVMSG",
+                "INVALID_UTF8",
+                "Your message was not correctly encoded as UTF-8 and had to be modified",
+                source=S,
+            )
+        ]
+
+    @pytest.mark.parametrize("raw", [b"JOIN #caf\xe9", b"JOIN #caf\xe8", b"JOIN #ok,#caf\xe9"])
+    def test_a_channel_name_with_invalid_utf8_is_refused(self, raw: bytes) -> None:
+        # Repairing to U+FFFD would make #caf\xe9 and #caf\xe8 one room: refuse instead.
+        h = Harness()
+        a = h.connect("alice")
+        h.clear(a)
+        h.send(a, raw)
+        got = h.lines(a)
+        assert got[0].command == "WARN" and got[0].params[:2] == ("JOIN", "INVALID_UTF8")
+        refused = [m for m in got if m.command == "479"]
+        assert refused == [
+            Message.of("479", "alice", "#caf\ufffd", "Illegal channel name", source=S)
+        ]
+        assert all(not name.startswith("#caf") for name in h.server.channels)
+        h.send(a, "PRIVMSG #caf\ufffd :hi")
+        assert numerics(h.lines(a)) == ["403"]

@@ -402,6 +402,10 @@ class AdminModel:
         reason = reason.strip() or "Banned by the admin"
         return self._call(lambda s: s.add_ban(mask, reason, duration_seconds))
 
+    def give_lobby_op(self, nick: str) -> bool:
+        """Make ``nick`` an operator of the lobby; False if they are not in it."""
+        return self._call(lambda s: s.give_lobby_op(nick))
+
     def unban(self, mask: str) -> bool:
         return self._call(lambda s: s.remove_ban(mask))
 

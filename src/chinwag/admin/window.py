@@ -255,6 +255,8 @@ class AdminWindow:
         self.kick_button.pack(side="left")
         self.ban_button = ttk.Button(row, text="Ban…", command=self.on_ban)
         self.ban_button.pack(side="left", padx=4)
+        self.op_button = ttk.Button(row, text="Give room operator", command=self.on_give_op)
+        self.op_button.pack(side="left")
 
         bans = ttk.LabelFrame(left, text="Bans", padding=4)
         bans.grid(row=1, column=0, sticky="nsew", pady=(4, 0))
@@ -422,6 +424,7 @@ class AdminWindow:
         self.stop_button.configure(state="normal" if running else "disabled")
         person = running and bool(self.people_tree.selection())
         self.kick_button.configure(state="normal" if person else "disabled")
+        self.op_button.configure(state="normal" if person else "disabled")
         self.ban_button.configure(state="normal" if running else "disabled")
         ban = running and bool(self.bans_tree.selection())
         self.lift_button.configure(state="normal" if ban else "disabled")
@@ -492,6 +495,20 @@ class AdminWindow:
             self.model.kick(person.nick, reason)
         except (LocalError, TimeoutError) as exc:
             self._report("Kick failed", exc)
+        self.refresh_now()
+
+    def on_give_op(self) -> None:
+        """Make the selected person an operator of the lobby (+o, set by the server)."""
+        person = self.selected_person()
+        if person is None:
+            return
+        try:
+            if not self.model.give_lobby_op(person.nick):
+                show_error(
+                    self.root, "Not given", f"{person.nick} is not in the lobby (or there is none)"
+                )
+        except (LocalError, TimeoutError) as exc:
+            self._report("Giving operator status failed", exc)
         self.refresh_now()
 
     def on_ban(self) -> None:

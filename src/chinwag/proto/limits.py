@@ -14,6 +14,9 @@ LINE_BYTES = 512
 # space); the whole tags section of a line we accept is capped at 8191 bytes.
 CLIENT_TAG_BYTES = 4094
 TAG_BYTES = 8191
+# Hosts shown in nick!user@host are the peer's IP address: at most 45 characters (an
+# IPv6 address with an IPv4 tail), so 64 (HOSTLEN) is always true.
+HOSTLEN = 64
 # Longest line we will buffer before deciding it is too long: tags + body.
 MAX_INPUT_LINE = LINE_BYTES + TAG_BYTES
 
@@ -29,6 +32,8 @@ class Limits:
     topiclen: int = 390
     kicklen: int = 390
     awaylen: int = 390
+    # Usernames, including the "~" added to an ident the server did not check.
+    userlen: int = 16
     # Parameters per MODE line that take an argument.
     modes: int = 4
     # Targets per PRIVMSG/NOTICE/JOIN/etc. (TARGMAX).

@@ -84,6 +84,8 @@ class ServerConfig:
     log_messages: bool = False
     casemapping: str = "rfc1459"
     opers: tuple[OperBlock, ...] = ()
+    # Accounts that hold operator status in the lobby (when logged in to them).
+    lobby_operators: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     # The web service (uploads, health, the browser client); off unless given addresses.
     web: WebConfig = field(default_factory=WebConfig)
@@ -139,6 +141,7 @@ _SERVER_KEYS: dict[str, type | tuple[type, ...]] = {
     "log_messages": bool,
     "casemapping": str,
     "plaintext": bool,
+    "lobby_operators": list,
 }
 
 _TLS_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -166,6 +169,11 @@ def config_from_mapping(data: dict[str, Any], base: ServerConfig | None = None) 
     for key in ("advertise", "log_messages", "plaintext"):
         if key in server:
             changes[key] = server[key]
+    if "lobby_operators" in server:
+        names = server["lobby_operators"]
+        if not all(isinstance(n, str) and n and " " not in n for n in names):
+            raise ConfigError("server.lobby_operators: expected a list of account names")
+        changes["lobby_operators"] = tuple(names)
     if "data_dir" in server:
         changes["data_dir"] = Path(server["data_dir"]).expanduser()
     if "lobby" in server:

@@ -9,7 +9,7 @@ on the server's thread (the window reaches them through
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,6 +50,7 @@ class CoreLike(Protocol):
     server_bans: dict[str, BanInfo]
     messages: int
     fold: Callable[[str], str]
+    lobby_key: str | None
 
     def find_user(self, nick: str) -> User | None: ...
 
@@ -59,9 +60,11 @@ class CoreLike(Protocol):
 
     def deliver_to(self, user: User, out: Outgoing) -> None: ...
 
+    def deliver(self, users: Iterable[User], out: Outgoing, skip: User | None = None) -> None: ...
+
 
 class AdminControl:
-    """Listing people, kicking and banning, and notices to everyone."""
+    """Listing people, kicking and banning, notices to everyone, lobby operators."""
 
     def users(self: CoreLike) -> list[UserInfo]:
         now = time.time()
@@ -126,3 +129,19 @@ class AdminControl:
         for user in list(self.by_nick.values()):
             self.deliver_to(user, out)
         self.emit("notice", f"server notice to everyone: {text}")
+
+    def give_lobby_op(self: CoreLike, nick: str) -> bool:
+        """Make ``nick`` an operator of the lobby (the server sets +o). False if there is
+        no lobby, no such user, or they are not in it; True if they hold +o now."""
+        user = self.find_user(nick)
+        lobby = self.channels.get(self.lobby_key) if self.lobby_key else None
+        if user is None or lobby is None or user not in lobby.members:
+            return False
+        held = lobby.members[user]
+        if "o" in held:
+            return True
+        lobby.members[user] = "o" + held
+        out = Outgoing("MODE", (lobby.name, "+o", user.nick), self.config.server_name)
+        self.deliver(lobby.members, out)
+        self.emit("mode", f"{user.nick} is now an operator of {lobby.name}", nick=user.nick)
+        return True

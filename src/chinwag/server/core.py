@@ -43,7 +43,7 @@ from chinwag.server.control import AdminControl
 from chinwag.server.events import ServerEvent
 from chinwag.server.fanout import Fanout, LocalFanout
 from chinwag.server.isupport import isupport_tokens
-from chinwag.server.outgoing import Outgoing, format_line, server_time, tag_prefix
+from chinwag.server.outgoing import Outgoing, fit_line, server_time, tag_prefix
 from chinwag.server.rooms import RoomBook
 from chinwag.server.state import BanInfo, Channel, Link, User, WhowasEntry
 from chinwag.storage.base import StoredMessage
@@ -281,14 +281,15 @@ class Server(AdminControl):
             text = line.decode()
             mangled = False
         except UnicodeDecodeError:
-            # UTF8ONLY: nothing that is not UTF-8 is relayed; bad bytes become U+FFFD.
+            # UTF8ONLY: nothing that is not UTF-8 is relayed; bad bytes become U+FFFD (and a
+            # channel name with one is refused: see join_channel).
             text = line.decode("utf-8", "replace")
             mangled = True
         try:
             msg = parse(text)
         except ProtocolError:
             return  # no command, or a CR/LF inside the line: nothing to answer
-        if mangled and "standard-replies" in user.caps:
+        if mangled:  # IRCv3 UTF8ONLY: say so, whether or not standard-replies was asked for
             self.send(
                 user,
                 "WARN",
@@ -378,7 +379,7 @@ class Server(AdminControl):
         """Write one line to ``user`` now (bypasses label capture)."""
         if user.tagmask & TAG_TIME and "time" not in tags:
             tags = {"time": server_time(), **tags}
-        line = format_line(command, params, source)
+        line, _ = fit_line(command, params, source)
         if tags:
             line = tag_prefix(tags) + line
         self._push(user, (line + "\r\n").encode())
@@ -650,9 +651,12 @@ class Server(AdminControl):
         msgid: str,
         at: float | None = None,
         tags: str = "",
+        *,
+        store: bool = True,
     ) -> None:
+        """Count a channel message and, if ``store``, keep it for history replay."""
         self.messages += 1
-        if self.storage is not None:
+        if store and self.storage is not None:
             stored = StoredMessage(
                 msgid,
                 time.time() if at is None else at,

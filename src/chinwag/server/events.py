@@ -8,6 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class ServerEvent:
     # listen connect register join part quit nick kick kill ban message notice error stop topic
+    # mode
     kind: str
     text: str
     time: float

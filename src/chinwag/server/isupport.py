@@ -6,6 +6,7 @@ enforced.
 
 from __future__ import annotations
 
+from chinwag.proto.limits import HOSTLEN
 from chinwag.server.config import ServerConfig
 
 
@@ -14,13 +15,14 @@ def isupport_tokens(config: ServerConfig) -> list[str]:
     lim = config.limits
     return [
         f"AWAYLEN={lim.awaylen}",
+        "BOT=B",
         f"CASEMAPPING={config.casemapping}",
         f"CHANLIMIT=#:{lim.chanlimit}",
-        "CHANMODES=b,k,l,imnt",
+        "CHANMODES=b,k,l,imnpst",
         f"CHANNELLEN={lim.channellen}",
         "CHANTYPES=#",
         "ELIST=U",
-        "HOSTLEN=64",
+        f"HOSTLEN={HOSTLEN}",
         f"KICKLEN={lim.kicklen}",
         f"MAXLIST=b:{lim.maxbans}",
         f"MAXTARGETS={lim.max_targets}",
@@ -34,7 +36,7 @@ def isupport_tokens(config: ServerConfig) -> list[str]:
         f"JOIN:{lim.max_targets},PART:{lim.max_targets},KICK:1,WHOIS:1,NAMES:1,"
         f"MONITOR:{lim.monitor},ISON:,USERHOST:5",
         f"TOPICLEN={lim.topiclen}",
-        "USERLEN=16",
+        f"USERLEN={lim.userlen}",
         "UTF8ONLY",
         "WHOX",
     ]

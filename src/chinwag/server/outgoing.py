@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from chinwag.proto.limits import LINE_BYTES
 from chinwag.proto.message import serialize_params_trailing as format_line
 from chinwag.proto.message import serialize_tags
 from chinwag.server.caps import TAG_ACCOUNT, TAG_MESSAGE, TAG_TIME
 
-__all__ = ["Outgoing", "format_line", "server_time", "tag_prefix"]
+__all__ = ["Outgoing", "fit_line", "format_line", "server_time", "tag_prefix"]
 
 _time_cache: tuple[int, str] = (-1, "")  # (whole second, "YYYY-MM-DDTHH:MM:SS.")
 
@@ -29,6 +30,28 @@ def server_time(now: float | None = None) -> str:
         stamp = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
         _time_cache = (sec, stamp)
     return f"{_time_cache[1]}{frac:03d}Z"
+
+
+BODY_BYTES = LINE_BYTES - 2  # a line without tags and without its CRLF
+
+
+def fit_line(
+    command: str, params: tuple[str, ...], source: str | None
+) -> tuple[str, tuple[str, ...]]:
+    """Serialize, trimming the last parameter (on a UTF-8 boundary) so the line fits in
+    512 bytes with its CRLF, tags apart. The prefix the server adds to a relayed message
+    (``:nick!user@host``) can push a line the client sent at full length over the limit;
+    the modern IRC docs say to trim it rather than send more than 512 bytes."""
+    body = format_line(command, params, source)
+    if len(body) * 4 <= BODY_BYTES:  # surely short enough (4 bytes per character at most)
+        return body, params
+    excess = len(body.encode()) - BODY_BYTES
+    if excess <= 0 or not params:
+        return body, params
+    last = params[-1].encode()
+    cut = last[: max(0, len(last) - excess)].decode("utf-8", "ignore")
+    params = (*params[:-1], cut)
+    return format_line(command, params, source), params
 
 
 class Outgoing:
@@ -55,9 +78,8 @@ class Outgoing:
         account: str | None = None,
     ) -> None:
         self.command = command
-        self.params = params
+        self.body, self.params = fit_line(command, params, source)
         self.source = source
-        self.body = format_line(command, params, source)
         self.time_tag = server_time(at)
         # Tags only message-tags recipients see: msgid and relayed client-only tags.
         self.msg_tags = msg_tags

@@ -128,6 +128,18 @@ class User:
         return f"<User {self.nick} {self.address}>"
 
 
+def shares_channel(a: User, b: User) -> bool:
+    small, other = (a, b) if len(a.channels) <= len(b.channels) else (b, a)
+    return any(other in channel.members for channel in small.channels.values())
+
+
+def sees(viewer: User, target: User) -> bool:
+    """Does ``target`` show up in ``viewer``'s listings (WHO masks, NAMES of a channel
+    ``viewer`` is not in)? Invisible (+i) users only show to people they share a channel
+    with (modern IRC docs, invisible user mode)."""
+    return viewer is target or "i" not in target.modes or shares_channel(viewer, target)
+
+
 class Channel:
     __slots__ = (
         "bans",
@@ -170,6 +182,20 @@ class Channel:
 
     def is_op(self, user: User) -> bool:
         return "o" in self.members.get(user, "")
+
+    @property
+    def hidden(self) -> bool:
+        """Secret (+s) or private (+p): strangers do not learn that it exists."""
+        return "s" in self.modes or "p" in self.modes
+
+    @property
+    def names_symbol(self) -> str:
+        """RPL_NAMREPLY's channel status: ``@`` secret, ``*`` private, ``=`` public."""
+        return "@" if "s" in self.modes else "*" if "p" in self.modes else "="
+
+    def shown_to(self, viewer: User) -> bool:
+        """May ``viewer`` learn that this channel exists (LIST, WHOIS, WHO's channel)?"""
+        return not self.hidden or viewer in self.members
 
     def mode_string(self, show_key: bool) -> tuple[str, ...]:
         flags = "".join(sorted(self.modes))

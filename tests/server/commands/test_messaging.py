@@ -6,7 +6,7 @@ import pytest
 
 from chinwag.proto.message import Message
 from chinwag.server.state import User
-from chinwag.storage.base import Window
+from chinwag.storage.base import StoredMessage, Window
 from tests.server.harness import Harness, numerics
 
 S = "chinwag.local"
@@ -244,3 +244,80 @@ class TestEchoMessage:
         h.clear(a, b)
         h.send(a, "PRIVMSG #lobby :hi")
         assert h.lines(a)[0].tags["msgid"] == h.lines(b)[0].tags["msgid"]
+
+
+class TestWhatHistoryKeeps:
+    """Only what every later member may see is stored and replayed: plain text and
+    ACTION; never STATUSMSG (it reached some members only) nor CTCP requests or replies
+    (every client that joins would answer them again)."""
+
+    @pytest.mark.parametrize(
+        ("line", "kept"),
+        [
+            ("PRIVMSG #x :plain words", True),
+            ("NOTICE #x :a notice", True),
+            ("PRIVMSG #x :\x01ACTION waves\x01", True),
+            ("PRIVMSG #x :\x01ACTION\x01", True),
+            ("PRIVMSG @#x :ops only", False),
+            ("PRIVMSG +#x :voiced and up", False),
+            ("NOTICE @+#x :status notice", False),
+            ("PRIVMSG #x :\x01VERSION\x01", False),
+            ("PRIVMSG #x :\x01PING 12345\x01", False),
+            ("PRIVMSG #x :\x01DCC SEND file 1 2 3\x01", False),
+            ("NOTICE #x :\x01VERSION irssi\x01", False),
+            ("PRIVMSG #x :\x01ACTIONS are not actions\x01", False),
+        ],
+    )
+    def test_stored_and_replayed_or_not(self, line: str, kept: bool) -> None:
+        h = Harness(lobby=None)
+        a = h.connect("alice")
+        h.send(a, "JOIN #x", line)
+        text = line.split(" :", 1)[1]
+        stored = h.storage.history(["#x"], Window(limit=10))
+        assert [r.text for r in stored] == ([text] if kept else [])
+        b = h.connect("bob", ["server-time"])
+        h.send(b, "JOIN #x")
+        replayed = [m.params[1] for m in h.lines(b) if m.command in ("PRIVMSG", "NOTICE")]
+        assert replayed == ([text] if kept else [])
+
+    def test_statusmsg_still_reaches_the_ops_live(self) -> None:
+        h = Harness(lobby=None)
+        a = h.connect("alice")
+        b = h.connect("bob")
+        h.send(a, "JOIN #x")
+        h.send(b, "JOIN #x")
+        h.send(a, "MODE #x +o bob")
+        h.clear(a, b)
+        h.send(a, "PRIVMSG @#x :ops only")
+        assert h.lines(b) == [Message.of("PRIVMSG", "@#x", "ops only", source=a.source)]
+        assert h.server.messages == 1
+
+    def test_old_ctcp_rows_are_not_replayed(self) -> None:
+        # Rows stored before this rule existed are skipped on replay too.
+        h = Harness(lobby=None)
+        a = h.connect("alice")
+        h.send(a, "JOIN #x")
+        for msgid, at, text in (("m1", 1.0, "\x01VERSION\x01"), ("m2", 2.0, "kept")):
+            row = StoredMessage(msgid, at, "#x", a.source, None, "PRIVMSG", "", text)
+            h.storage.append("#x", row)
+        b = h.connect("bob", ["server-time"])
+        h.send(b, "JOIN #x")
+        assert [m.params[1] for m in h.lines(b) if m.command == "PRIVMSG"] == ["kept"]
+
+
+class TestBotTag:
+    def test_messages_from_a_bot_carry_the_bot_tag(self) -> None:
+        # IRCv3 bot-mode: the bot tag (no value) for clients with message-tags.
+        h = Harness()
+        bot = h.connect("helper")
+        tagged = h.connect("alice", ["message-tags"])
+        plain = h.connect("bob")
+        h.send(bot, "MODE helper +B")
+        h.clear(bot, tagged, plain)
+        h.send(bot, "PRIVMSG #lobby :beep", "NOTICE alice :boop")
+        got = h.lines(tagged)
+        assert [m.command for m in got] == ["PRIVMSG", "NOTICE"]
+        assert all(m.tags.get("bot") == "" for m in got)
+        assert all("bot" not in m.tags for m in h.lines(plain))
+        h.send(bot, "MODE helper -B", "PRIVMSG #lobby :human now")
+        assert "bot" not in h.lines(tagged)[-1].tags

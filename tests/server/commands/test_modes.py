@@ -172,3 +172,48 @@ class TestUserMode:
         h.connect("bob")
         h.send(a, "MODE bob +i", "MODE alice +x", "MODE nobody")
         assert numerics(h.lines(a)) == ["502", "501", "401"]
+
+    @pytest.mark.parametrize("mode", ["w", "B"])
+    def test_wallops_and_bot_modes_are_the_users_own(self, h: Harness, mode: str) -> None:
+        a = h.connect("alice")
+        h.send(a, f"MODE alice +{mode}", "MODE alice")
+        assert h.lines(a) == [
+            Message.of("MODE", "alice", "+" + mode, source=a.source),
+            Message.of("221", "alice", "+" + mode, source=S),
+        ]
+        h.send(a, f"MODE alice -{mode}")
+        assert h.lines(a) == [Message.of("MODE", "alice", "-" + mode, source=a.source)]
+
+
+class TestSecretAndPrivate:
+    @pytest.mark.parametrize("mode", ["s", "p"])
+    def test_set_and_shown(self, h: Harness, mode: str) -> None:
+        a, b = pair(h)
+        h.send(a, f"MODE #x +{mode}")
+        assert h.lines(b) == [Message.of("MODE", "#x", "+" + mode, source=a.source)]
+        h.send(b, "MODE #x")
+        assert h.lines(b)[0].params[2] == "+" + "".join(sorted("nt" + mode))
+
+
+class TestInvalidModeParam:
+    # Modern IRC docs: ERR_INVALIDMODEPARAM (696)
+    #   "<client> <target chan/user> <mode char> <parameter> :<description>"
+    @pytest.mark.parametrize(
+        ("line", "shown"),
+        [
+            ("MODE #x +l many", "many"),
+            ("MODE #x +l 0", "0"),
+            ("MODE #x +l :", "*"),
+            ("MODE #x +l", "*"),
+            ("MODE #x +o", "*"),
+            ("MODE #x +k", "*"),
+        ],
+    )
+    def test_every_field_is_there(self, h: Harness, line: str, shown: str) -> None:
+        a, _b = pair(h)
+        h.send(a, line)
+        (got,) = h.lines(a)
+        assert got.command == "696"
+        assert got.params[:4] == ("alice", "#x", line.split()[2][1], shown)
+        assert got.params[4]  # the description
+        assert len(got.params) == 5

@@ -103,12 +103,58 @@ class TestOper:
         oh.connect("dave")
         assert [m for m in oh.lines(a) if m.command == "NOTICE"] == []
 
-    def test_wallops(self, oh: Harness) -> None:
+    def test_wallops_reach_plus_w_users_as_wallops(self, oh: Harness) -> None:
+        # Modern IRC docs: WALLOPS goes to users with user mode +w, as a WALLOPS message.
         a = oh.connect("alice")
         b = oh.connect("bob")
+        c = oh.connect("carol")
+        oh.clear(b)
+        oh.send(b, "MODE bob +w")
+        assert oh.lines(b) == [Message.of("MODE", "bob", "+w", source=b.source)]
         oh.send(a, "OPER admin hunter2")
-        oh.clear(a, b)
+        oh.clear(a, b, c)
         oh.send(a, "WALLOPS :maintenance at six")
-        expected = [Message.of("NOTICE", "*", "[alice] maintenance at six", source=S)]
-        assert oh.lines(b) == expected
-        assert oh.lines(a) == expected
+        assert oh.lines(b) == [Message.of("WALLOPS", "maintenance at six", source=a.source)]
+        assert oh.lines(c) == []  # not +w
+        assert oh.lines(a) == []  # nor is the sender
+        oh.send(b, "MODE bob -w")
+        oh.clear(b)
+        oh.send(a, "WALLOPS :again")
+        assert oh.lines(b) == []
+
+
+class TestLobbyOperators:
+    """The lobby never lacks someone who can run it: server operators hold +o there, as
+    will accounts named in ``lobby_operators``; the admin window can give it too."""
+
+    def test_oper_gets_plus_o_in_the_lobby(self, oh: Harness) -> None:
+        a = oh.connect("alice")  # the lobby's first member, so its op
+        b = oh.connect("bob")
+        oh.send(a, "PART #lobby")
+        assert oh.server.channels["#lobby"].members[b] == ""  # nobody can moderate now
+        oh.clear(a, b)
+        oh.send(b, "OPER admin hunter2")
+        assert Message.of("MODE", "#lobby", "+o", "bob", source=S) in oh.lines(b)
+        assert oh.server.channels["#lobby"].is_op(b)
+
+    def test_oper_rejoining_the_lobby_gets_plus_o(self, oh: Harness) -> None:
+        oh.connect("alice")
+        b = oh.connect("bob")
+        oh.send(b, "OPER admin hunter2", "PART #lobby", "JOIN #lobby")
+        assert oh.server.channels["#lobby"].is_op(b)
+        c = oh.connect("carol")
+        oh.send(c, "JOIN #third")
+        oh.send(b, "JOIN #third")  # only the lobby: elsewhere an oper joins as anyone
+        assert not oh.server.channels["#third"].is_op(b)
+
+    def test_configured_accounts_get_plus_o_in_the_lobby(self) -> None:
+        h = Harness(lobby_operators=("Alice",))
+        h.connect("first")
+        a = h.connect("alice")
+        a.account = "alice"  # what logging in (SASL) sets
+        c = h.connect("carol")
+        c.account = "carol"
+        h.send(a, "PART #lobby", "JOIN #lobby")
+        h.send(c, "PART #lobby", "JOIN #lobby")
+        lobby = h.server.channels["#lobby"]
+        assert lobby.is_op(a) and not lobby.is_op(c)

@@ -254,3 +254,44 @@ class TestServerQueries:
         a, _b = pair(h)
         h.send(a, "PING")
         assert numerics(h.lines(a)) == ["461"]
+
+
+class TestInfo:
+    def test_info_lines_then_end(self, h: Harness) -> None:
+        a, _b = pair(h)
+        h.send(a, "INFO")
+        got = h.lines(a)
+        assert {m.command for m in got[:-1]} == {"371"}
+        assert len(got) >= 2 and all(m.params[0] == "alice" and m.params[1] for m in got[:-1])
+        assert got[-1] == Message.of("374", "alice", "End of INFO list", source=S)
+
+
+class TestBotMode:
+    def test_whois_and_who_show_a_bot(self, h: Harness) -> None:
+        # IRCv3 bot-mode: BOT=B in ISUPPORT, RPL_WHOISBOT (335), and B in WHO flags.
+        a, b = pair(h)
+        h.send(a, "MODE alice +B")
+        h.clear(a)
+        h.send(b, "WHOIS alice")
+        got = h.lines(b)
+        assert Message.of("335", "bob", "alice", "is a bot on chinwag", source=S) in got
+        h.send(b, "WHO alice")
+        assert only(h.lines(b), "352")[0].params[6] == "H@B"  # lobby op, and a bot
+        h.send(b, "WHO alice %nf")
+        assert only(h.lines(b), "354")[0].params[1:] == ("alice", "H@B")
+        h.send(b, "WHOIS bob")
+        assert "335" not in numerics(h.lines(b))
+
+
+class TestIdle:
+    def test_join_does_not_reset_whois_idle_only_messages_do(self, h: Harness) -> None:
+        a, b = pair(h)
+        a.last_active -= 100  # alice has been quiet for 100 seconds
+        h.send(a, "JOIN #elsewhere", "TOPIC #elsewhere :t", "MODE alice +i", "TAGMSG bob")
+        h.send(b, "WHOIS alice")
+        (idle,) = only(h.lines(b), "317")
+        assert int(idle.params[2]) >= 100
+        h.send(a, "PRIVMSG bob :hi")
+        h.clear(b)
+        h.send(b, "WHOIS alice")
+        assert int(only(h.lines(b), "317")[0].params[2]) < 5

@@ -39,8 +39,8 @@ class TestWelcomeBurst:
             "alice",
             "chinwag.local",
             got[3].params[2],
-            "io",
-            "biklmnotv",
+            "Biow",
+            "biklmnopstv",
             "bklov",
         )
         cmds = [m.command for m in got]
@@ -59,7 +59,7 @@ class TestWelcomeBurst:
         assert tokens["CASEMAPPING"] == "rfc1459"
         assert tokens["CHANTYPES"] == "#"
         assert tokens["PREFIX"] == "(ov)@+"
-        assert tokens["CHANMODES"] == "b,k,l,imnt"
+        assert tokens["CHANMODES"] == "b,k,l,imnpst"
         assert tokens["NICKLEN"] == str(lim.nicklen)
         assert tokens["CHANNELLEN"] == str(lim.channellen)
         assert tokens["TOPICLEN"] == str(lim.topiclen)
@@ -481,3 +481,32 @@ class TestIsupportLengthsAreEnforced:
         got = h.lines(a)
         assert got[0].command == "JOIN"
         assert numerics(got)[-1] == "476"
+
+
+class TestUserCommand:
+    @pytest.mark.parametrize("line", ["USER alice 0 * :", "USER : 0 * :Alice"])
+    def test_an_empty_realname_or_username_is_461(self, line: str) -> None:
+        # Modern IRC docs: USER needs a non-empty username and realname.
+        h = Harness()
+        u = h.open()
+        h.send(u, "NICK alice", line)
+        assert h.lines(u) == [
+            Message.of("461", "alice", "USER", "Not enough parameters", source="chinwag.local")
+        ]
+        assert not u.registered
+        h.send(u, "USER alice 0 * :Alice")
+        assert u.registered
+
+    @pytest.mark.parametrize("userlen", [16, 8])
+    def test_usernames_are_cut_to_the_advertised_userlen(self, userlen: int) -> None:
+        h = Harness(limits={"userlen": userlen})
+        u = h.open()
+        h.send(u, "NICK alice", "USER averyveryverylongusername 0 * :Alice")
+        assert isupport(h.lines(u))["USERLEN"] == str(userlen)
+        assert u.username == "~averyveryverylongusername"[:userlen]
+
+    def test_hostlen_is_truthful(self) -> None:
+        h = Harness()
+        u = h.open(ip="2001:db8:ffff:ffff:ffff:ffff:255.255.255.255")
+        h.send(u, "NICK alice", "USER alice 0 * :Alice")
+        assert len(u.host) <= int(isupport(h.lines(u))["HOSTLEN"])

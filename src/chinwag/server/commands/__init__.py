@@ -10,7 +10,7 @@ in the package is listed and registers at least one verb.
 Families: ``registration`` (CAP, PASS, NICK, USER, PING, PONG, QUIT), ``channels``
 (JOIN, PART, TOPIC, NAMES, LIST, INVITE, KICK), ``modes`` (MODE), ``messaging``
 (PRIVMSG, NOTICE, TAGMSG), ``queries`` (WHO, WHOIS, WHOWAS, USERHOST, ISON, LUSERS,
-MOTD, VERSION, TIME), ``presence`` (AWAY, SETNAME, MONITOR), ``operators`` (OPER,
+MOTD, VERSION, INFO, TIME), ``presence`` (AWAY, SETNAME, MONITOR), ``operators`` (OPER,
 KILL, WALLOPS), ``accounts`` (AUTHENTICATE, REGISTER, CERTADD, CERTDEL).
 """
 

@@ -16,7 +16,7 @@ from chinwag.proto.message import Message
 from chinwag.proto.validate import is_valid_channel
 from chinwag.server.commands.table import command, number
 from chinwag.server.outgoing import Outgoing, server_time
-from chinwag.server.state import Channel, User
+from chinwag.server.state import Channel, User, sees
 from chinwag.storage.base import Window
 
 if TYPE_CHECKING:
@@ -27,6 +27,11 @@ def join_channel(
     server: Server, user: User, name: str, key: str | None, auto: bool = False
 ) -> None:
     lim = server.limits
+    if "\ufffd" in name:
+        # Bytes that were not UTF-8 became U+FFFD; "repairing" them would make different
+        # names one room, so a name with a replacement character is refused.
+        server.numeric(user, N.ERR_BADCHANNAME, name, "Illegal channel name")
+        return
     if not is_valid_channel(name, "#", lim.channellen):
         server.numeric(user, N.ERR_BADCHANMASK, name, "Bad Channel Mask")
         return
@@ -43,14 +48,16 @@ def join_channel(
         if restored and not _admitted(server, user, channel, key, auto):
             return
         server.channels[folded] = channel
-        channel.members[user] = server.rooms.prefix_for(channel, user, first=True)
+        prefix = server.rooms.prefix_for(channel, user, first=True)
     else:
         if not _admitted(server, user, channel, key, auto):
             return
         channel.invites.discard(user.folded)
-        channel.members[user] = server.rooms.prefix_for(channel, user, first=False)
+        prefix = server.rooms.prefix_for(channel, user, first=False)
+    if "o" not in prefix and folded == server.lobby_key and lobby_op_due(server, user):
+        prefix = "o" + prefix
+    channel.members[user] = prefix
     user.channels[folded] = channel
-    user.last_active = time.time()
     plain = Outgoing("JOIN", (channel.name,), user.source, account=user.account)
     extended = Outgoing(
         "JOIN",
@@ -91,11 +98,31 @@ def _admitted(server: Server, user: User, channel: Channel, key: str | None, aut
     return True
 
 
+def lobby_op_due(server: Server, user: User) -> bool:
+    """Server operators, and accounts named in ``lobby_operators``, hold +o in the lobby."""
+    if user.oper:
+        return True
+    account = user.account
+    return account is not None and server.fold(account) in {
+        server.fold(name) for name in server.config.lobby_operators
+    }
+
+
 def is_banned(server: Server, channel: Channel, user: User) -> bool:
     if not channel.bans:
         return False
     source = user.source
     return any(match_mask(mask, source, server.fold) for mask, _, _ in channel.bans)
+
+
+def replayable(text: str) -> bool:
+    """May ``text`` be replayed to whoever joins later? Plain text and ACTION yes; a CTCP
+    request or reply (VERSION, PING, DCC...) no, or clients would answer it on every join."""
+    return (
+        not text.startswith("\x01")
+        or text[1:8] == "ACTION "
+        or text[1:] in ("ACTION", "ACTION\x01")
+    )
 
 
 def replay_history(server: Server, user: User, channel: Channel) -> None:
@@ -111,6 +138,8 @@ def replay_history(server: Server, user: User, channel: Channel) -> None:
     has_time = "server-time" in user.caps
 
     for item in lines:
+        if not replayable(item.text):
+            continue  # stored before such lines were kept out of history
         tags: dict[str, str] = {"time": server_time(item.time)} if has_time else {}
         if batch:
             tags["batch"] = batch
@@ -203,6 +232,10 @@ def handle_topic(server: Server, user: User, msg: Message) -> None:
     channel = channel_or_error(server, user, msg.params[0])
     if channel is None:
         return
+    if "s" in channel.modes and user not in channel.members:
+        # A secret channel does not exist for strangers (modern IRC docs).
+        server.numeric(user, N.ERR_NOSUCHCHANNEL, msg.params[0], "No such channel")
+        return
     if len(msg.params) < 2:
         send_topic(server, user, channel)
         return
@@ -225,13 +258,19 @@ def handle_topic(server: Server, user: User, msg: Message) -> None:
 
 
 def send_names(server: Server, user: User, channel: Channel) -> None:
-    multi = "multi-prefix" in user.caps
-    full = "userhost-in-names" in user.caps
-    entries = (
-        channel.prefix_of(member, multi) + (member.source if full else member.nick)
-        for member in channel.members
-    )
-    server.numeric_list(user, N.RPL_NAMREPLY, ("=", channel.name), entries)
+    """NAMES for ``channel``: a stranger gets nothing of a secret channel, and sees no
+    invisible (+i) member it shares no channel with (modern IRC docs, NAMES)."""
+    joined = user in channel.members
+    if joined or "s" not in channel.modes:
+        multi = "multi-prefix" in user.caps
+        full = "userhost-in-names" in user.caps
+        entries = (
+            channel.prefix_of(member, multi) + (member.source if full else member.nick)
+            for member in channel.members
+            if joined or sees(user, member)
+        )
+        params = (channel.names_symbol, channel.name)
+        server.numeric_list(user, N.RPL_NAMREPLY, params, entries)
     server.numeric(user, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
@@ -265,6 +304,8 @@ def handle_list(server: Server, user: User, msg: Message) -> None:
     server.numeric(user, N.RPL_LISTSTART, "Channel", "Users  Name")
     for channel in sorted(server.channels.values(), key=lambda c: c.folded):
         if wanted is not None and channel.folded not in wanted:
+            continue
+        if not channel.shown_to(user):  # +s and +p channels are for their members
             continue
         if not min_users <= len(channel.members) <= max_users:
             continue

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from chinwag.proto import numerics as N
 from chinwag.proto.message import Message
-from chinwag.server.commands.channels import is_banned
+from chinwag.server.commands.channels import is_banned, replayable
 from chinwag.server.commands.table import command
 from chinwag.server.outgoing import Outgoing
 from chinwag.server.state import Channel, User
@@ -59,8 +59,11 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
         if not quiet:
             server.numeric(user, N.ERR_TOOMANYTARGETS, msg.params[0], "Too many targets")
         return
-    user.last_active = time.time()
+    if verb != "TAGMSG":
+        user.last_active = time.time()  # WHOIS idle time: only messages reset it
     client_tags = _client_tags(msg) if "message-tags" in user.caps else None
+    if "B" in user.modes:  # IRCv3 bot-mode: messages from a bot carry the bot tag
+        client_tags = {**(client_tags or {}), "bot": ""}
     params = (text,) if verb != "TAGMSG" else ()
     # TAGMSG exists only for message-tags clients; so does its echo.
     echo = "echo-message" in user.caps and (verb != "TAGMSG" or "message-tags" in user.caps)
@@ -104,7 +107,10 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
             if echo:
                 server.deliver_to(user, out)
             if verb != "TAGMSG":
-                server.record_message(channel, user, verb, text, msgid)
+                # STATUSMSG went to some members only, and a CTCP request would be
+                # answered again by every client that joins: neither is kept for replay.
+                keep = not status and replayable(text)
+                server.record_message(channel, user, verb, out.params[-1], msgid, store=keep)
                 if server.config.log_messages:
                     server.emit(
                         "message",

@@ -56,6 +56,10 @@ def handle_mode(server: Server, user: User, msg: Message) -> None:
                 server.opers.discard(user)
                 user.modes.discard("o")
                 applied.append("-o")
+        elif ch in "wB":  # w: receive WALLOPS; B: a bot (IRCv3 bot-mode)
+            if adding != (ch in user.modes):
+                (user.modes.add if adding else user.modes.discard)(ch)
+                applied.append(("+" if adding else "-") + ch)
         else:
             unknown = True
     if unknown:
@@ -79,6 +83,17 @@ def send_banlist(server: Server, user: User, channel: Channel) -> None:
     for mask, by, at in channel.bans:
         server.numeric(user, N.RPL_BANLIST, channel.name, mask, by, str(at))
     server.numeric(user, N.RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
+
+
+def _invalid_param(
+    server: Server, user: User, channel: Channel, mode: str, arg: str, why: str
+) -> None:
+    """ERR_INVALIDMODEPARAM: <client> <target> <mode char> <parameter> :<description>
+    (an empty or missing parameter is shown as ``*`` so no field goes missing)."""
+    shown = arg or "*"
+    server.numeric(
+        user, N.ERR_INVALIDMODEPARAM, channel.name, mode, shown, f"Mode {mode} {why}: {shown}"
+    )
 
 
 def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, ...]) -> None:
@@ -110,12 +125,14 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
             if not params:
                 if ch == "b":
                     send_banlist(server, user, channel)
+                else:
+                    _invalid_param(server, user, channel, ch, "", "needs a parameter")
                 continue
             with_param += 1
             if with_param > server.limits.modes:
                 break
             arg = params.pop(0)
-        if ch in "imnt":
+        if ch in "imnpst":
             if adding != (ch in channel.modes):
                 (channel.modes.add if adding else channel.modes.discard)(ch)
                 applied.append(sign + ch)
@@ -178,9 +195,7 @@ def channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, 
             if adding:
                 limit = number(arg)
                 if not limit:
-                    server.numeric(
-                        user, N.ERR_INVALIDMODEPARAM, channel.name, "l", arg, "Invalid limit"
-                    )
+                    _invalid_param(server, user, channel, "l", arg, "is not a positive number")
                     continue
                 channel.limit = limit
                 applied.append("+l")

@@ -49,6 +49,7 @@ def handle_oper(server: Server, user: User, msg: Message) -> None:
     server.emit(
         "oper", f"{user.nick} ({user.address}) is now an operator as {block.name}", nick=user.nick
     )
+    server.give_lobby_op(user.nick)  # server operators hold +o in the lobby
 
 
 # KILL <nickname> <comment>
@@ -61,8 +62,8 @@ def handle_kill(server: Server, user: User, msg: Message) -> None:
     server.kill(target.nick, msg.params[1], by=user.nick)
 
 
-# WALLOPS <text>  (a server notice from an operator to every user)
+# WALLOPS <text>  (from an operator to every user with user mode +w)
 @command("WALLOPS", 1, oper=True)
 def handle_wallops(server: Server, user: User, msg: Message) -> None:
-    out = Outgoing("NOTICE", ("*", f"[{user.nick}] {msg.params[0]}"), server.config.server_name)
-    server.deliver(list(server.by_nick.values()), out)
+    out = Outgoing("WALLOPS", (msg.params[0],), user.source)
+    server.deliver([u for u in server.by_nick.values() if "w" in u.modes], out)

@@ -1,5 +1,5 @@
 """Queries about users and the server: WHO (and WHOX), WHOIS, WHOWAS, USERHOST, ISON,
-LUSERS, MOTD, VERSION, TIME.
+LUSERS, MOTD, VERSION, INFO, TIME.
 
 They answer; they change nothing.
 """
@@ -15,7 +15,7 @@ from chinwag.proto.masks import match_mask
 from chinwag.proto.message import Message
 from chinwag.server.commands.registration import VERSION, send_isupport, send_lusers, send_motd
 from chinwag.server.commands.table import command, number
-from chinwag.server.state import Channel, User
+from chinwag.server.state import Channel, User, sees
 
 if TYPE_CHECKING:
     from chinwag.server.core import Server
@@ -27,7 +27,17 @@ def _who_flags(user: User, channel: Channel | None, multi: bool) -> str:
         flags += "*"
     if channel is not None:
         flags += channel.prefix_of(user, multi)
+    if "B" in user.modes:  # IRCv3 bot-mode: the BOT mode character
+        flags += "B"
     return flags
+
+
+def _shown_channel(viewer: User, target: User) -> Channel | None:
+    """A channel of ``target``'s that ``viewer`` may be told about (WHO's channel field)."""
+    for channel in target.channels.values():
+        if viewer in channel.members or (not channel.hidden and "i" not in target.modes):
+            return channel
+    return None
 
 
 # WHO <mask> [%<fields>[,<token>]]
@@ -41,12 +51,17 @@ def handle_who(server: Server, user: User, msg: Message) -> None:
     multi = "multi-prefix" in user.caps
     rows: list[tuple[User, Channel | None]] = []
     channel = server.find_channel(mask) if mask.startswith("#") else None
+    # Strangers see no member of a secret or private channel and, elsewhere, no
+    # invisible (+i) user they share no channel with (modern IRC docs, WHO).
     if channel is not None:
-        rows = [(m, channel) for m in channel.members]
+        if user in channel.members or user.oper:
+            rows = [(m, channel) for m in channel.members]
+        elif channel.shown_to(user):
+            rows = [(m, channel) for m in channel.members if sees(user, m)]
     elif not mask.startswith("#"):
         exact = server.find_user(mask)
-        if exact is not None:
-            rows = [(exact, next(iter(exact.channels.values()), None))]
+        if exact is not None:  # an exact nickname: that user, as WHOIS would show them
+            rows = [(exact, _shown_channel(user, exact))]
         elif mask in ("*", "0"):
             shared = {m for c in user.channels.values() for m in c.members} | {user}
             rows = [(u, None) for u in shared]
@@ -54,7 +69,8 @@ def handle_who(server: Server, user: User, msg: Message) -> None:
             rows = [
                 (u, None)
                 for u in server.by_nick.values()
-                if match_mask(mask, u.nick, server.fold) or match_mask(mask, u.host, server.fold)
+                if (match_mask(mask, u.nick, server.fold) or match_mask(mask, u.host, server.fold))
+                and (user.oper or sees(user, u))
             ]
     name = server.config.server_name
     for member, chan in rows:
@@ -110,7 +126,15 @@ def handle_whois(server: Server, user: User, msg: Message) -> None:
     server.numeric(
         user, N.RPL_WHOISUSER, target.nick, target.username, target.host, "*", target.realname
     )
-    chans = [c.prefix_of(target) + c.name for c in target.channels.values()]
+    # Secret and private channels only to their members; an invisible user's channels
+    # only where the asker is too (operators and the user themselves see them all).
+    everything = user is target or user.oper
+    hide_all = "i" in target.modes
+    chans = [
+        c.prefix_of(target) + c.name
+        for c in target.channels.values()
+        if everything or user in c.members or not (hide_all or c.hidden)
+    ]
     server.numeric_list(user, N.RPL_WHOISCHANNELS, (target.nick,), chans)
     server.numeric(
         user,
@@ -125,6 +149,8 @@ def handle_whois(server: Server, user: User, msg: Message) -> None:
         server.numeric(user, N.RPL_WHOISACCOUNT, target.nick, target.account, "is logged in as")
     if target.oper:
         server.numeric(user, N.RPL_WHOISOPERATOR, target.nick, "is an IRC operator")
+    if "B" in target.modes:
+        server.numeric(user, N.RPL_WHOISBOT, target.nick, f"is a bot on {server.config.network}")
     if target.secure:
         server.numeric(user, N.RPL_WHOISSECURE, target.nick, "is using a secure connection")
     if user is target or user.oper:
@@ -206,6 +232,23 @@ def handle_version(server: Server, user: User, msg: Message) -> None:
         user, N.RPL_VERSION, VERSION, server.config.server_name, "chat for your local network"
     )
     send_isupport(server, user)
+
+
+INFO_LINES = (
+    f"{VERSION}: chat for your local network.",
+    "An IRC server with the IRCv3 extensions most clients use, its history kept in an",
+    "embedded SQLite database, announced on the LAN with mDNS.",
+)
+
+
+# INFO [<target>]
+@command("INFO", 0)
+def handle_info(server: Server, user: User, msg: Message) -> None:
+    for line in INFO_LINES:
+        server.numeric(user, N.RPL_INFO, line)
+    created = datetime.fromtimestamp(server.created, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    server.numeric(user, N.RPL_INFO, f"Running since {created}.")
+    server.numeric(user, N.RPL_ENDOFINFO, "End of INFO list")
 
 
 # TIME [<server>]

@@ -25,7 +25,10 @@ if TYPE_CHECKING:
     from chinwag.server.core import Server
 
 VERSION = f"chinwag-{__version__}"
-USERLEN = 16
+# RPL_MYINFO: user modes, channel modes, channel modes that take a parameter.
+USER_MODES = "Biow"
+CHANNEL_MODES = "biklmnopstv"
+CHANNEL_PARAM_MODES = "bklov"
 
 
 # CAP <subcommand> [:<capabilities>]
@@ -154,8 +157,13 @@ def handle_user(server: Server, user: User, msg: Message) -> None:
     if user.registered:
         server.numeric(user, N.ERR_ALREADYREGISTERED, "You may not reregister")
         return
-    raw = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-_.[]{}|^`")
-    user.username = ("~" + (raw or "user"))[:USERLEN]
+    if not msg.params[0] or not msg.params[3]:  # an empty username or realname
+        server.numeric(user, N.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+        return
+    raw = "".join(
+        ch for ch in msg.params[0] if ch.isascii() and (ch.isalnum() or ch in "-_.[]{}|^`")
+    )
+    user.username = ("~" + (raw or "user"))[: server.limits.userlen]
     user.realname = msg.params[3][: server.limits.topiclen]
     try_register(server, user)
 
@@ -209,7 +217,16 @@ def try_register(server: Server, user: User) -> None:
     )
     created = datetime.fromtimestamp(server.created, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     server.numeric(user, N.RPL_CREATED, f"This server was created {created}")
-    server.send(user, N.RPL_MYINFO, user.nick, cfg.server_name, VERSION, "io", "biklmnotv", "bklov")
+    server.send(
+        user,
+        N.RPL_MYINFO,
+        user.nick,
+        cfg.server_name,
+        VERSION,
+        USER_MODES,
+        CHANNEL_MODES,
+        CHANNEL_PARAM_MODES,
+    )
     send_isupport(server, user)
     send_lusers(server, user)
     send_motd(server, user)
