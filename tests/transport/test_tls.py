@@ -207,6 +207,7 @@ class TestRealServer:
                 "127.0.0.1:0",
                 "--no-plaintext",
                 "--no-advertise",
+                "--no-http",
                 "--data-dir",
                 str(data),
             ],

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import ssl
 import subprocess
-from collections.abc import Callable
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from chinwag.server.webconfig import WebConfig
 from chinwag.transport.runner import ServerRunner
+from tests.support import TIMEOUT, LineClient
 
 LOOPBACK = (("127.0.0.1", 0),)
 
@@ -71,3 +75,49 @@ def web_server(make_web_server: Callable[..., ServerRunner]) -> ServerRunner:
 def base_url(runner: ServerRunner, scheme: str = "http") -> str:
     """The first web URL of ``scheme`` ("http://127.0.0.1:PORT/")."""
     return next(u for u in runner.web_urls if u.startswith(scheme + ":"))
+
+
+def request(
+    url: str,
+    data: bytes | Iterable[bytes] | None = None,
+    headers: dict[str, str] | None = None,
+    method: str | None = None,
+    cert: Cert | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP request with urllib: (status, headers, body), errors included."""
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    ctx = cert.client_context() if cert else None
+    try:
+        with urllib.request.urlopen(req, timeout=6 * TIMEOUT, context=ctx) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def file_token(runner: ServerRunner, nick: str = "uploader") -> str:
+    """A FILETOKEN token, fetched over IRC by a client named ``nick``."""
+    client = LineClient("127.0.0.1", runner.port)
+    try:
+        client.register(nick)
+        client.send("FILETOKEN")
+        return client.expect("FILETOKEN").params[0]
+    finally:
+        client.close()
+
+
+def upload(
+    runner: ServerRunner,
+    body: bytes | Iterable[bytes],
+    name: str = "file.bin",
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+    scheme: str = "http",
+    cert: Cert | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """POST ``body`` to the upload URL, with a FILETOKEN token unless one is given."""
+    all_headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+        "Authorization": f"Bearer {token or file_token(runner)}",
+        **(headers or {}),
+    }
+    return request(base_url(runner, scheme) + "upload", body, all_headers, "POST", cert)

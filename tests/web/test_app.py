@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,16 +18,11 @@ from chinwag.transport.runner import ServerRunner
 from chinwag.web.app import url_host
 from tests.conftest import make_test_config
 from tests.support import TIMEOUT, LineClient
-from tests.web.conftest import Cert, base_url
+from tests.web.conftest import Cert, base_url, request
 
 
 def get(url: str, cert: Cert | None = None) -> tuple[int, dict[str, str], bytes]:
-    ctx = cert.client_context() if cert else None
-    try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT, context=ctx) as resp:
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
+    return request(url, cert=cert)
 
 
 class TestHealth:

@@ -46,6 +46,7 @@ from chinwag.server.isupport import isupport_tokens
 from chinwag.server.outgoing import Outgoing, fit_line, server_time, tag_prefix
 from chinwag.server.rooms import RoomBook
 from chinwag.server.state import BanInfo, Channel, Link, User, WhowasEntry
+from chinwag.server.tokens import UploadTokens
 from chinwag.storage.base import StoredMessage
 
 if TYPE_CHECKING:
@@ -113,6 +114,10 @@ class Server(AdminControl):
         # IRCv3 sts policy, (TLS port, duration), set by the transport when the served
         # certificate is publicly trusted; None: not advertised.
         self.sts: tuple[int, int] | None = None
+        # Per-connection ISUPPORT tokens (the upload URLs, which depend on the address
+        # the client reached us on); set by the web service when it offers uploads.
+        self.isupport_for: Callable[[User], list[str]] | None = None
+        self.upload_tokens = UploadTokens(config.web.files.token_seconds)
         # The command table is handed in (see chinwag.server.build): the core never
         # imports the commands, so the arrows point one way.
         self._dispatch = dispatch
@@ -150,11 +155,19 @@ class Server(AdminControl):
     # -- connections -----------------------------------------------------------------
 
     def connect(
-        self, link: Link, ip: str, port: int, *, secure: bool = False, certfp: str | None = None
+        self,
+        link: Link,
+        ip: str,
+        port: int,
+        *,
+        local_host: str = "",
+        secure: bool = False,
+        certfp: str | None = None,
     ) -> User | None:
         """A new connection. Returns its User, or None if it was refused (and closed).
 
-        ``secure``: it came over TLS; ``certfp``: the SHA-256 of the client's certificate.
+        ``local_host``: the address it reached us at (for URLs we hand out); ``secure``:
+        it came over TLS; ``certfp``: the SHA-256 of the client's certificate.
         """
         if self.closing:
             link.write(b"ERROR :Closing Link: server shutting down\r\n")
@@ -176,6 +189,7 @@ class Server(AdminControl):
         user = User(self.config, link, ip, port, self.next_id)
         user.secure = secure
         user.tls_fingerprint = certfp
+        user.local_host = local_host
         self.next_id += 1
         self.connections.add(user)
         how = " (TLS)" if secure else ""

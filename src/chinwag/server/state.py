@@ -53,6 +53,7 @@ class User:
         "last_active",
         "last_recv",
         "link",
+        "local_host",
         "modes",
         "monitor",
         "nick",
@@ -82,6 +83,9 @@ class User:
         self.id = uid
         self.ip = ip
         self.port = port
+        # The address this connection reached us on (for the URLs we hand out); set by
+        # the transport through Server.connect.
+        self.local_host = ""
         self.address = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
         self.host = ip
         self.nick = "*"

@@ -99,6 +99,25 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX offline_by_account ON offline (account, id);
     """,
+    # 4: uploaded files (the bytes live under files/ in the data dir, by SHA-256; the
+    # SQL that reads and writes them is in chinwag.storage.files).
+    """
+    CREATE TABLE files (
+        id TEXT PRIMARY KEY,           -- random, in its address: /files/<id>/<name>
+        sha256 TEXT NOT NULL,          -- hex digest of the bytes: their name on disk
+        name TEXT NOT NULL,            -- sanitised file name
+        mime TEXT NOT NULL,            -- type sniffed from the bytes
+        size INTEGER NOT NULL,
+        uploader TEXT NOT NULL,        -- account, or nick, or ~address (anonymous)
+        account TEXT,                  -- the account, when logged in
+        address TEXT NOT NULL,         -- uploader's IP address
+        uploaded REAL NOT NULL,        -- unix time
+        thumb TEXT                     -- the thumbnail's type, when there is one
+    );
+    CREATE INDEX files_by_uploader ON files (uploader);
+    CREATE INDEX files_by_sha256 ON files (sha256);
+    CREATE INDEX files_by_time ON files (uploaded);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -216,8 +216,12 @@ class ServerApp:
 
     async def _start_web(self) -> None:
         from chinwag.web.app import WebContext, WebService
+        from chinwag.web.auth import password_check_for
 
-        service = WebService(WebContext(self.core, self.config))
+        context = WebContext(
+            self.core, self.config, password_check=password_check_for(self.storage)
+        )
+        service = WebService(context)
         await service.start(self.ssl_context)
         self.web = service
         for url in service.urls():

@@ -29,13 +29,19 @@ class IRCProtocol(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         self.live.add(self)
         peer = transport.get_extra_info("peername") or ("?", 0)
+        local = transport.get_extra_info("sockname") or ("", 0)
         tls = transport.get_extra_info("ssl_object")
         certfp = None
         if tls is not None:
             der = tls.getpeercert(binary_form=True)
             certfp = fingerprint_hex(der) if der else None
         self.user = self.core.connect(
-            self, str(peer[0]), int(peer[1]), secure=tls is not None, certfp=certfp
+            self,
+            str(peer[0]),
+            int(peer[1]),
+            local_host=str(local[0]),
+            secure=tls is not None,
+            certfp=certfp,
         )
 
     def data_received(self, data: bytes) -> None:

@@ -19,12 +19,13 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from chinwag.auth.throttle import LoginThrottle
 from chinwag.errors import LocalError
 from chinwag.server.config import ServerConfig
 from chinwag.server.core import Server
@@ -32,7 +33,7 @@ from chinwag.server.core import Server
 log = logging.getLogger("chinwag.web")
 
 # Route modules: each has setup(app: web.Application) -> None.
-ROUTE_MODULES = ("chinwag.web.health", "chinwag.web.ws", "chinwag.web.client")
+ROUTE_MODULES = ("chinwag.web.health", "chinwag.web.files", "chinwag.web.ws", "chinwag.web.client")
 BACKLOG = 1024
 SHUTDOWN_SECONDS = 2.0  # time open requests get to finish on stop
 
@@ -47,7 +48,11 @@ class WebContext:
     started: float = field(default_factory=time.time)
     http_bound: list[tuple[str, int]] = field(default_factory=list)
     https_bound: list[tuple[str, int]] = field(default_factory=list)
-    # Shared objects added by route modules (for example the file store), by name.
+    # (account, password) -> account name or None, blocking; None without accounts.
+    password_check: Callable[[str, str], str | None] | None = None
+    # Failed HTTP Basic logins: a growing delay per address, as for SASL.
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # Shared objects added by route modules, by name.
     extras: dict[str, Any] = field(default_factory=dict)
 
 

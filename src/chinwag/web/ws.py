@@ -145,10 +145,13 @@ async def irc_websocket(request: web.Request) -> web.StreamResponse:
     transport = cast(asyncio.Transport, request.transport)
     peer = transport.get_extra_info("peername") or ("?", 0)
     core: Server = ctx.core
+    # The host the browser asked for (so upload URLs are of the page's own origin).
+    local = request.url.host or (transport.get_extra_info("sockname") or ("",))[0]
     user = core.connect(
         WebSocketLink(transport, ws.ws_protocol == BINARY),
         str(peer[0]),
         int(peer[1]),
+        local_host=str(local),
         secure=request.secure,  # wss:// on the HTTPS listener
     )
     if user is None:

@@ -11,7 +11,8 @@ Families: ``registration`` (CAP, PASS, NICK, USER, PING, PONG, QUIT), ``channels
 (JOIN, PART, TOPIC, NAMES, LIST, INVITE, KICK), ``modes`` (MODE), ``messaging``
 (PRIVMSG, NOTICE, TAGMSG), ``queries`` (WHO, WHOIS, WHOWAS, USERHOST, ISON, LUSERS,
 MOTD, VERSION, INFO, TIME), ``presence`` (AWAY, SETNAME, MONITOR), ``operators`` (OPER,
-KILL, WALLOPS), ``accounts`` (AUTHENTICATE, REGISTER, CERTADD, CERTDEL).
+KILL, WALLOPS), ``accounts`` (AUTHENTICATE, REGISTER, CERTADD, CERTDEL), ``files``
+(FILETOKEN).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 from chinwag.server.commands import (
     accounts,
     channels,
+    files,
     messaging,
     modes,
     operators,
@@ -28,6 +30,16 @@ from chinwag.server.commands import (
 )
 from chinwag.server.commands.table import COMMANDS, Command, command, dispatch
 
-FAMILIES = (registration, channels, modes, messaging, queries, presence, operators, accounts)
+FAMILIES = (
+    registration,
+    channels,
+    modes,
+    messaging,
+    queries,
+    presence,
+    operators,
+    accounts,
+    files,
+)
 
 __all__ = ["COMMANDS", "FAMILIES", "Command", "command", "dispatch"]

@@ -244,6 +244,8 @@ def try_register(server: Server, user: User) -> None:
 
 def send_isupport(server: Server, user: User) -> None:
     tokens = server.isupport
+    if server.isupport_for is not None:
+        tokens = tokens + server.isupport_for(user)
     for i in range(0, len(tokens), 13):
         server.send(
             user, N.RPL_ISUPPORT, user.nick, *tokens[i : i + 13], "are supported by this server"
