@@ -1,8 +1,9 @@
-"""The sans-I/O core (chinwag.server.core): input limits, output coalescing and send
-queues, fan-out serialization, timers in tick(), flood control, and the admin interface.
+"""The sans-I/O core (chinwag.server.core, with its input side in chinwag.server.intake):
+input limits, output coalescing and send queues, fan-out serialization, timers in
+tick(), flood control, and the admin interface.
 
-Time is faked by replacing the ``time`` module that core.py sees with a clock that runs
-at real speed plus an offset the test advances; nothing sleeps.
+Time is faked by replacing the ``time`` module that core.py and intake.py see with a
+clock that runs at real speed plus an offset the test advances; nothing sleeps.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 
 from chinwag.proto.limits import LINE_BYTES, TAG_BYTES
 from chinwag.proto.message import Message
-from chinwag.server import core
+from chinwag.server import core, intake
 from chinwag.server.build import build_server
 from chinwag.server.events import ServerEvent
 from chinwag.server.outgoing import Outgoing, format_line, server_time
@@ -43,7 +44,9 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=c.monotonic, time=c.time))
+    fake = SimpleNamespace(monotonic=c.monotonic, time=c.time)
+    monkeypatch.setattr(core, "time", fake)
+    monkeypatch.setattr(intake, "time", fake)  # input and flood control
     return c
 
 

@@ -3,7 +3,7 @@
 Floors, lowest first (a module imports only from floors below it; a test checks that the
 runtime import graph of this package has no cycle):
 ``config``, ``webconfig``, ``caps``, ``events`` -> ``state``, ``outgoing``, ``isupport``
--> ``fanout``, ``control``, ``accounts``, ``rooms`` -> ``commands`` (the families and
+-> ``fanout``, ``intake``, ``control``, ``accounts``, ``rooms`` -> ``commands`` (the families and
 their one table) and ``core`` (which is handed its dispatcher) -> ``build`` (wires the
 two together). ``Server`` is only a type below ``core``.
 """

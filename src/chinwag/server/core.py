@@ -3,10 +3,11 @@
 Theory of operation
 -------------------
 A transport accepts a connection and calls :meth:`Server.connect` with a :class:`Link`
-(write/close/buffered). Bytes from the peer go to :meth:`Server.receive`, which splits
-lines, enforces the input limits and flood control, parses, and dispatches through the
-one command table, which it is handed (``dispatch=``; :func:`chinwag.server.build.build_server`
-wires in :func:`chinwag.server.commands.dispatch`). The core never imports the commands.
+(write/close/buffered). Bytes from the peer go to :meth:`Server.receive` (the input side,
+in :mod:`chinwag.server.intake`), which splits lines, enforces the input limits and
+flood control, parses, and dispatches through the one command table, which the core is
+handed (``dispatch=``; :func:`chinwag.server.build.build_server` wires in
+:func:`chinwag.server.commands.dispatch`). The core never imports the commands.
 
 Handlers never write to sockets: they queue bytes on users (``User.out``). The first
 queued line of a turn marks the user dirty and calls ``on_dirty`` once, and the transport
@@ -30,18 +31,18 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from chinwag.errors import ProtocolError
 from chinwag.proto import numerics as N
 from chinwag.proto.casemap import folder
-from chinwag.proto.limits import CLIENT_TAG_BYTES, LINE_BYTES, TAG_BYTES
+from chinwag.proto.limits import LINE_BYTES
 from chinwag.proto.masks import match_mask
-from chinwag.proto.message import Message, parse
+from chinwag.proto.message import Message
 from chinwag.server.accounts import AccountService, Worker
 from chinwag.server.caps import TAG_TIME
 from chinwag.server.config import ServerConfig
 from chinwag.server.control import AdminControl
 from chinwag.server.events import ServerEvent
 from chinwag.server.fanout import Fanout, LocalFanout
+from chinwag.server.intake import Intake
 from chinwag.server.isupport import isupport_tokens
 from chinwag.server.outgoing import Outgoing, fit_line, server_time, tag_prefix
 from chinwag.server.rooms import RoomBook
@@ -63,12 +64,7 @@ SNOTICE_KINDS = frozenset(
 )
 
 
-def _is_closed(user: User) -> bool:
-    """Read ``user.closed`` afresh (a handler may have closed it; keeps mypy honest)."""
-    return user.closed
-
-
-class Server(AdminControl):
+class Server(Intake, AdminControl):
     """All users and channels of one server, and the command dispatch."""
 
     def __init__(
@@ -199,119 +195,6 @@ class Server(AdminControl):
     def connection_lost(self, user: User, reason: str = "Connection closed") -> None:
         """The transport saw the peer go away."""
         self.quit(user, reason, notify_peer=False)
-
-    def receive(self, user: User, data: bytes) -> None:
-        if user.closed:
-            return
-        buf = user.inbuf + data if user.inbuf else data
-        start = 0
-        limit = LINE_BYTES + TAG_BYTES + 1
-        while True:
-            nl = buf.find(b"\n", start)
-            if nl == -1:
-                break
-            line = buf[start:nl]
-            start = nl + 1
-            if user.skip_to_newline:
-                user.skip_to_newline = False
-                continue
-            if user.pending is not None:
-                self._queue_pending(user, line)
-            else:
-                self._consume(user, line)
-            if _is_closed(user):
-                return
-        rest = buf[start:]
-        if len(rest) > limit:
-            # A line with no end in sight: answer once, drop it, keep the connection.
-            if not user.skip_to_newline:
-                self.numeric(user, N.ERR_INPUTTOOLONG, "Input line was too long")
-            user.skip_to_newline = True
-            rest = b""
-        user.inbuf = rest
-
-    def _consume(self, user: User, line: bytes) -> None:
-        if self.limits.flood_limit and user.registered:
-            now = time.monotonic()
-            user.tokens = min(
-                float(self.limits.flood_burst),
-                user.tokens + (now - user.tokens_at) / self.limits.flood_interval,
-            )
-            user.tokens_at = now
-            if user.tokens < 1.0:
-                user.pending = deque()
-                user.pending_bytes = 0
-                self.throttled.add(user)
-                self._queue_pending(user, line)
-                return
-            user.tokens -= 1.0
-        self.handle_line(user, line)
-
-    def _queue_pending(self, user: User, line: bytes) -> None:
-        assert user.pending is not None
-        user.pending.append(line)
-        user.pending_bytes += len(line)
-        if user.pending_bytes > self.limits.recvq_bytes:
-            self.quit(user, "Excess Flood")
-
-    def _drain_pending(self, user: User, now: float) -> None:
-        pending = user.pending
-        if pending is None:
-            self.throttled.discard(user)
-            return
-        user.tokens = min(
-            float(self.limits.flood_burst),
-            user.tokens + (now - user.tokens_at) / self.limits.flood_interval,
-        )
-        user.tokens_at = now
-        while pending and user.tokens >= 1.0 and not user.closed:
-            user.tokens -= 1.0
-            line = pending.popleft()
-            user.pending_bytes -= len(line)
-            self.handle_line(user, line)
-        if not pending:
-            user.pending = None
-            user.pending_bytes = 0
-            self.throttled.discard(user)
-
-    def handle_line(self, user: User, line: bytes) -> None:
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if not line.strip():
-            return
-        body_start = 0
-        if line[:1] == b"@":
-            sp = line.find(b" ")
-            if sp == -1 or sp > CLIENT_TAG_BYTES + 1:
-                self.numeric(user, N.ERR_INPUTTOOLONG, "Input line was too long")
-                return
-            body_start = sp + 1
-        if len(line) - body_start > LINE_BYTES - 2:
-            self.numeric(user, N.ERR_INPUTTOOLONG, "Input line was too long")
-            return
-        user.last_recv = time.monotonic()
-        user.ping_sent = 0.0
-        try:
-            text = line.decode()
-            mangled = False
-        except UnicodeDecodeError:
-            # UTF8ONLY: nothing that is not UTF-8 is relayed; bad bytes become U+FFFD (and a
-            # channel name with one is refused: see join_channel).
-            text = line.decode("utf-8", "replace")
-            mangled = True
-        try:
-            msg = parse(text)
-        except ProtocolError:
-            return  # no command, or a CR/LF inside the line: nothing to answer
-        if mangled:  # IRCv3 UTF8ONLY: say so, whether or not standard-replies was asked for
-            self.send(
-                user,
-                "WARN",
-                msg.command.upper(),
-                "INVALID_UTF8",
-                "Your message was not correctly encoded as UTF-8 and had to be modified",
-            )
-        self.dispatch(user, msg, line)
 
     def dispatch(self, user: User, msg: Message, raw: bytes = b"") -> None:
         label = msg.tags.get("label") if msg.tags and "labeled-response" in user.caps else None
