@@ -123,6 +123,25 @@ def advertised_addresses(bound_hosts: Iterable[str]) -> list[str]:
     return out
 
 
+def reachable_from_lan(addresses: Iterable[str], interfaces: Interfaces | None = None) -> list[str]:
+    """The ``addresses`` worth announcing over mDNS: the ones others can reach.
+
+    Loopback addresses are left out (announcing 127.0.0.1 to the LAN points everyone at
+    their own machine), unless mDNS itself is pinned to loopback interfaces
+    (``$CHINWAG_MDNS_INTERFACES=127.0.0.1``), where only this machine listens anyway.
+    """
+    pinned = default_interfaces() if interfaces is None else interfaces
+    local_only = isinstance(pinned, list) and all(_is_loopback(a) for a in pinned)
+    return [a for a in addresses if local_only or not _is_loopback(a)]
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def default_instance_name() -> str:
     """ "chinwag on <short hostname>", trimmed to fit one DNS label."""
     host = socket.gethostname().split(".")[0] or "localhost"

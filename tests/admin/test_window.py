@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import os
 import threading
@@ -10,7 +11,9 @@ import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from tkinter import font as tkfont
 
+import platformdirs
 import pytest
 
 from chinwag.admin import main as admin_main
@@ -19,7 +22,7 @@ from chinwag.admin.model import AdminModel
 from chinwag.admin.window import AdminWindow, BanDialog, BanRequest
 from chinwag.certs import fingerprint_display
 from chinwag.proto.limits import Limits
-from chinwag.server.config import ServerConfig
+from chinwag.server.config import ServerConfig, config_from_args
 from tests.support import TIMEOUT, LineClient
 
 
@@ -134,6 +137,7 @@ def test_start_kick_stop_and_close_leave_nothing_behind(
     carol = connect(w, clients, "carol")
     pump(root, lambda: in_table(w) == ["bob", "carol"])
     pump(root, lambda: w.counters_var.get().startswith("Users 2"))
+    monkeypatch.setattr(admin_window, "confirm_stop", lambda parent, people: True)
     w.stop_button.invoke()
     for c in (bob, carol):
         assert "stopped by the admin" in c.expect("ERROR").param(0)
@@ -167,7 +171,7 @@ def test_ban_from_the_table_and_lift_it(
     pump(win.root, lambda: in_table(win) == ["eve"])
     offered: list[str] = []
 
-    def fake_ban(parent: tk.Misc, mask: str) -> BanRequest:
+    def fake_ban(parent: tk.Misc, mask: str, matches: Callable[[str], list[str]]) -> BanRequest:
         offered.append(mask)
         return BanRequest("eve!*@*", 3600.0, "trolling")
 
@@ -335,3 +339,114 @@ def test_the_certificate_fingerprint_is_shown_while_running(tmp_path: Path) -> N
         assert w.certificate_var.get() == ""
     finally:
         w.close()
+
+
+def test_the_ban_dialog_says_who_else_the_mask_matches(
+    win: AdminWindow, clients: list[LineClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    win.start_button.invoke()
+    connect(win, clients, "eve")
+    connect(win, clients, "bob")
+    pump(win.root, lambda: in_table(win) == ["bob", "eve"])
+    shown: list[str] = []
+
+    def look_and_cancel(parent: tk.Misc, mask: str, matches: Callable[[str], list[str]]) -> None:
+        dialog = BanDialog(parent, mask, matches=matches, wait=False)
+        shown.append(dialog.matches_label.cget("text"))
+        dialog.mask_var.set("eve!*@*")
+        win.root.update()
+        shown.append(dialog.matches_label.cget("text"))
+        dialog.cancel()
+
+    monkeypatch.setattr(admin_window, "ask_ban", look_and_cancel)
+    win.people_tree.selection_set("eve")
+    win.root.update()
+    win.ban_button.invoke()
+    assert "2 people" in shown[0] and "bob" in shown[0] and "eve" in shown[0]
+    assert "1 person" in shown[1] and "bob" not in shown[1]
+    assert in_table(win) == ["bob", "eve"]  # nothing applied
+
+
+def test_the_idle_column_fits_its_longest_value(win: AdminWindow) -> None:
+    font = tkfont.nametofont("TkDefaultFont")
+    for longest in ("23h 59m", "59m 59s", "Idle"):
+        assert int(win.people_tree.column("idle", "width")) >= font.measure(longest) + 12
+
+
+def test_messages_per_minute_are_counted_not_extrapolated(
+    tmp_path: Path, clients: list[LineClient]
+) -> None:
+    now = [1000.0]
+    root = tk.Tk()
+    w = AdminWindow(root, AdminModel(clock=lambda: now[0]), config(tmp_path))
+    try:
+        w.start_button.invoke()
+        talker = connect(w, clients, "talker")
+        talker.send("JOIN #r")
+        talker.expect("JOIN")
+        w.refresh_now()
+        for i in range(5):  # five messages in the first two seconds
+            talker.send(f"PRIVMSG #r :message {i}")
+        talker.send("PING :done")
+        talker.expect("PONG")
+        now[0] += 2.0
+        w.refresh_now()
+        assert w.counters_var.get().endswith("Messages/min 5")
+    finally:
+        w.close()
+
+
+def test_stop_asks_first_when_people_are_connected(
+    win: AdminWindow, clients: list[LineClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[int] = []
+    answer = [False]
+
+    def confirm(parent: tk.Misc, people: int) -> bool:
+        asked.append(people)
+        return answer[0]
+
+    monkeypatch.setattr(admin_window, "confirm_stop", confirm)
+    win.start_button.invoke()
+    win.stop_button.invoke()  # nobody there: no question
+    assert asked == [] and not win.model.running
+    win.start_button.invoke()
+    connect(win, clients, "gus")
+    pump(win.root, lambda: in_table(win) == ["gus"])
+    win.stop_button.invoke()
+    assert asked == [1] and win.model.running  # said no
+    answer[0] = True
+    win.stop_button.invoke()
+    assert asked == [1, 1] and not win.model.running
+
+
+def test_a_loopback_server_is_not_announced_on_the_lan(tmp_path: Path) -> None:
+    root = tk.Tk()
+    w = AdminWindow(root, AdminModel(), dataclasses.replace(config(tmp_path), advertise=True))
+    try:
+        w.start_button.invoke()
+        pump(root, lambda: "not announced on the LAN" in w.log_view_text())
+        assert "announcing" not in w.log_view_text()
+    finally:
+        w.close()
+
+
+def test_server_and_admin_keep_data_in_the_user_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    expected = Path(platformdirs.user_data_dir("chinwag", appauthor=False))
+    assert expected.is_relative_to(tmp_path)
+    parser = argparse.ArgumentParser()
+    admin_main.configure_parser(parser)
+    cfg = config_from_args(parser.parse_args([]))
+    assert cfg.data_dir == expected
+    root = tk.Tk()
+    w = AdminWindow(root, AdminModel(), cfg)
+    try:
+        assert Path(w.data_dir_var.get()) == expected
+    finally:
+        w.close()
+    assert config_from_args(parser.parse_args(["--data-dir", "elsewhere"])).data_dir == Path(
+        "elsewhere"
+    )

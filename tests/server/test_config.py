@@ -12,6 +12,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from chinwag.errors import ConfigError, LocalError
+from chinwag.paths import default_data_dir
 from chinwag.proto.limits import Limits
 from chinwag.server.config import (
     OperBlock,
@@ -269,7 +270,7 @@ class TestArgs:
     def test_defaults(self) -> None:
         cfg = config_from_args(parse_args())
         assert cfg.listen == (("0.0.0.0", 6667),)
-        assert cfg.data_dir == Path("chinwag-data")
+        assert cfg.data_dir == default_data_dir()
         assert cfg.lobby == "#lobby"
         assert cfg.limits.flood_limit is True
         assert cfg.advertise is True

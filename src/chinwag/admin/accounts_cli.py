@@ -25,6 +25,7 @@ from pathlib import Path
 
 from chinwag.auth.credentials import make_credentials, password_problem
 from chinwag.errors import ChinwagError, ConfigError
+from chinwag.paths import default_data_dir
 from chinwag.proto.casemap import folder
 from chinwag.proto.validate import is_valid_nick
 from chinwag.server.config import ServerConfig, load_config_file
@@ -36,7 +37,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--data-dir",
         type=Path,
         metavar="DIR",
-        help="the server's data directory (config: server.data_dir; default ./chinwag-data)",
+        help="the server's data directory (config: server.data_dir; default: your per-user "
+        "data folder, e.g. ~/.local/share/chinwag)",
     )
     parser.add_argument("--config", type=Path, metavar="FILE", help="the server's config file")
     parser.add_argument(
@@ -70,7 +72,7 @@ def read_password(from_stdin: bool) -> str:
 def open_accounts(config: ServerConfig) -> Storage:
     from chinwag.storage.sqlite import SQLiteStorage
 
-    return SQLiteStorage.in_dir(config.data_dir or Path("chinwag-data"), folder(config.casemapping))
+    return SQLiteStorage.in_dir(config.data_dir or default_data_dir(), folder(config.casemapping))
 
 
 def describe_lock(until: float, now: float) -> str:
@@ -133,7 +135,7 @@ def _act(args: argparse.Namespace, config: ServerConfig, storage: Storage) -> st
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = ServerConfig(data_dir=Path("chinwag-data"))
+        config = ServerConfig(data_dir=default_data_dir())
         if args.config:
             config = load_config_file(args.config, config)
         if args.data_dir:

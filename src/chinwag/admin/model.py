@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from chinwag.certs import fingerprint_display
 from chinwag.discovery import WILDCARD_HOSTS, lan_ipv4_addresses
 from chinwag.errors import LocalError
+from chinwag.proto.casemap import folder
+from chinwag.proto.masks import match_mask, normalize_mask
 from chinwag.server.events import ServerEvent
 
 if TYPE_CHECKING:
@@ -373,7 +375,8 @@ class AdminModel:
         """Users, rooms and messages per minute; call about once a second while running.
 
         The rate is the growth of the server's message count over the last
-        ``RATE_WINDOW`` seconds of samples (or since start, if that is shorter).
+        ``RATE_WINDOW`` seconds of samples. Sooner after the start it is what has been
+        said so far: never a few seconds scaled up to a minute.
         """
         if not self.running:
             return Counters(0, 0, 0.0)
@@ -384,7 +387,7 @@ class AdminModel:
             self._samples.popleft()
         first_t, first_m = self._samples[0]
         elapsed = now - first_t
-        rate = (stats.messages - first_m) * 60.0 / elapsed if elapsed >= 1.0 else 0.0
+        rate = (stats.messages - first_m) * 60.0 / max(elapsed, RATE_WINDOW)
         return Counters(stats.users, stats.channels, rate)
 
     # -- actions --------------------------------------------------------------------
@@ -405,6 +408,15 @@ class AdminModel:
     def give_lobby_op(self, nick: str) -> bool:
         """Make ``nick`` an operator of the lobby; False if they are not in it."""
         return self._call(lambda s: s.give_lobby_op(nick))
+
+    def matching(self, mask: str) -> list[str]:
+        """The nicks of the people connected now whom ban ``mask`` would catch."""
+        if not mask.strip() or not self.running:
+            return []
+        full = normalize_mask(mask)
+        fold = folder(self.config.casemapping if self.config else "rfc1459")
+        return [p.nick for p in self.people()
+                if match_mask(full, f"{p.nick}!{p.username}@{p.host}", fold)]  # fmt: skip
 
     def unban(self, mask: str) -> bool:
         return self._call(lambda s: s.remove_ban(mask))

@@ -42,6 +42,8 @@ DEFAULT_BAN_DURATION = "1 hour"
 STOP_REASON = "Server stopped by the admin"
 CLOSE_REASON = "Server shutting down"
 
+# The widest thing some columns show, so they are made wide enough for it in any font.
+COLUMN_SAMPLES = {"since": "2026-12-31 23:59", "idle": "23h 59m"}
 PEOPLE_COLUMNS = (
     ("nick", "Nick", 100),
     ("address", "Address", 135),
@@ -72,9 +74,23 @@ def ask_kick_reason(parent: tk.Misc, nick: str) -> str | None:
     )
 
 
-def ask_ban(parent: tk.Misc, mask: str) -> BanRequest | None:
-    """Ask for a ban's mask, duration and reason; None = cancelled."""
-    return BanDialog(parent, mask).result
+def ask_ban(parent: tk.Misc, mask: str, matches: Callable[[str], list[str]]) -> BanRequest | None:
+    """Ask for a ban's mask, duration and reason, showing whom the mask would catch
+    (``matches``); None = cancelled."""
+    return BanDialog(parent, mask, matches=matches).result
+
+
+def confirm_stop(parent: tk.Misc, people: int) -> bool:
+    """Ask before stopping a server ``people`` are connected to; True = stop."""
+    who = "1 person is" if people == 1 else f"{people} people are"
+    return bool(
+        messagebox.askokcancel(
+            "Stop the server?",
+            f"{who} connected. Stopping the server disconnects everyone.",
+            parent=parent,
+            icon="warning",
+        )
+    )
 
 
 def ask_save_path(parent: tk.Misc) -> str | None:
@@ -100,7 +116,14 @@ def show_error(parent: tk.Misc, title: str, text: str) -> None:
 class BanDialog(tk.Toplevel):
     """Mask, duration and reason for a ban. ``wait=False`` skips the modal wait (tests)."""
 
-    def __init__(self, parent: tk.Misc, mask: str, *, wait: bool = True) -> None:
+    def __init__(
+        self,
+        parent: tk.Misc,
+        mask: str,
+        *,
+        matches: Callable[[str], list[str]] | None = None,
+        wait: bool = True,
+    ) -> None:
         super().__init__(parent)
         self.title("Ban")
         self.transient(parent.winfo_toplevel())
@@ -123,11 +146,18 @@ class BanDialog(tk.Toplevel):
         ttk.Entry(body, textvariable=self.reason_var, width=32).grid(
             row=2, column=1, sticky="ew", pady=2
         )
+        # Whom the mask catches, kept up to date as it is edited: a *!*@address mask
+        # bans everyone else on that address too.
+        self.matches = matches
+        self.matches_label = ttk.Label(body, text="", wraplength=320, justify="left")
+        self.matches_label.grid(row=3, column=0, columnspan=2, sticky="w", pady=(4, 0))
+        self.mask_var.trace_add("write", lambda *_: self._show_matches())
+        self._show_matches()
         ttk.Label(body, textvariable=self.error_var, foreground="#b00020").grid(
-            row=3, column=0, columnspan=2, sticky="w"
+            row=4, column=0, columnspan=2, sticky="w"
         )
         buttons = ttk.Frame(body)
-        buttons.grid(row=4, column=0, columnspan=2, sticky="e", pady=(8, 0))
+        buttons.grid(row=5, column=0, columnspan=2, sticky="e", pady=(8, 0))
         ttk.Button(buttons, text="Ban", command=self.ok).pack(side="left", padx=4)
         ttk.Button(buttons, text="Cancel", command=self.cancel).pack(side="left")
         self.bind("<Return>", lambda _e: self.ok())
@@ -138,6 +168,21 @@ class BanDialog(tk.Toplevel):
             self.wait_visibility()
             self.grab_set()
             self.wait_window(self)
+
+    def _show_matches(self) -> None:
+        if self.matches is None:
+            return
+        try:
+            nicks = self.matches(self.mask_var.get().strip())
+        except (LocalError, TimeoutError):
+            self.matches_label.configure(text="", foreground="")
+            return
+        if not nicks:
+            text = "Matches nobody connected now."
+        else:
+            who = "1 person" if len(nicks) == 1 else f"{len(nicks)} people"
+            text = f"Matches {who} connected now: {', '.join(nicks)}"
+        self.matches_label.configure(text=text, foreground="#a05000" if len(nicks) > 1 else "")
 
     def validate(self) -> BanRequest | str:
         """The request, or a one-line reason it is not acceptable."""
@@ -319,6 +364,10 @@ class AdminWindow:
             tree.heading(name, text=heading, anchor="w")
             # The last column takes up whatever room is left.
             stretch = name == columns[-1][0]
+            if name in COLUMN_SAMPLES:
+                width = max(
+                    width, tkfont.nametofont("TkDefaultFont").measure(COLUMN_SAMPLES[name]) + 16
+                )
             tree.column(name, width=width, minwidth=40, anchor="w", stretch=stretch)
         tree.grid(row=0, column=0, sticky="nsew")
         scroll = ttk.Scrollbar(parent, orient="vertical", command=tree.yview)
@@ -476,6 +525,12 @@ class AdminWindow:
         self.refresh_now()
 
     def on_stop(self) -> None:
+        try:
+            people = len(self.model.people())
+        except (LocalError, TimeoutError):
+            people = 0
+        if people and not confirm_stop(self.root, people):
+            return
         self.model.stop(STOP_REASON)
         self.refresh_now()
 
@@ -513,7 +568,9 @@ class AdminWindow:
 
     def on_ban(self) -> None:
         person = self.selected_person()
-        request = ask_ban(self.root, person.suggested_mask if person else "*!*@")
+        request = ask_ban(
+            self.root, person.suggested_mask if person else "*!*@", self.model.matching
+        )
         if request is None:
             return
         try:

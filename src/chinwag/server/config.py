@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from chinwag.errors import ConfigError
+from chinwag.paths import default_data_dir
 from chinwag.proto.casemap import CASEMAPPINGS
 from chinwag.proto.limits import Limits
 from chinwag.server.webconfig import DEFAULT_HTTP, DEFAULT_HTTPS, WebConfig, web_from_mapping
@@ -174,7 +175,7 @@ def config_from_mapping(data: dict[str, Any], base: ServerConfig | None = None) 
         if not all(isinstance(n, str) and n and " " not in n for n in names):
             raise ConfigError("server.lobby_operators: expected a list of account names")
         changes["lobby_operators"] = tuple(names)
-    if "data_dir" in server:
+    if server.get("data_dir"):  # (empty: the default, the per-user data folder)
         changes["data_dir"] = Path(server["data_dir"]).expanduser()
     if "lobby" in server:
         lobby = server["lobby"]
@@ -334,7 +335,8 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         "--data-dir",
         metavar="DIR",
         type=Path,
-        help="where the SQLite database lives (config: server.data_dir; default ./chinwag-data)",
+        help="where the SQLite database lives (config: server.data_dir; default: your "
+        "per-user data folder, e.g. ~/.local/share/chinwag)",
     )
     g.add_argument(
         "--log-level",
@@ -425,7 +427,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """Defaults, then ``--config``, then flags. Raises ConfigError."""
     cfg = ServerConfig(
-        data_dir=Path("chinwag-data"),
+        data_dir=default_data_dir(),
         tls_listen=(("0.0.0.0", DEFAULT_TLS_PORT),),
         web=WebConfig(http=DEFAULT_HTTP, https=DEFAULT_HTTPS),
     )

@@ -1,7 +1,9 @@
 """chinwag export: write a room's history from the data dir as text or JSON lines.
 
-  chinwag export --target '#room' --format txt   --data-dir ./chinwag-data
-  chinwag export --target '#room' --format jsonl --data-dir ./chinwag-data > room.jsonl
+  chinwag export --target '#room' --format txt
+  chinwag export --target '#room' --format jsonl --data-dir ./my-data > room.jsonl
+
+The data dir defaults to the server's: the per-user data folder.
 
 Works while the server runs (the database is in WAL mode). Deleted (redacted) messages
 are left out. Times are UTC.
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from chinwag.errors import LocalError
+from chinwag.paths import default_data_dir
 from chinwag.proto.casemap import CASEMAPPINGS, folder
 from chinwag.storage.base import StoredMessage
 from chinwag.storage.sqlite import DB_FILE, SQLiteStorage
@@ -29,7 +32,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", required=True, help="the room to export, e.g. '#lobby'")
     parser.add_argument("--format", choices=FORMATS, default="txt", help="txt (default) or jsonl")
     parser.add_argument(
-        "--data-dir", type=Path, default=Path("chinwag-data"), help="the server's data dir"
+        "--data-dir",
+        type=Path,
+        default=default_data_dir(),
+        help="the server's data dir (default: the per-user data folder, as for the server)",
     )
     parser.add_argument(
         "--casemapping",

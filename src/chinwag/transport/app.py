@@ -228,8 +228,13 @@ class ServerApp:
             self.core.emit("listen", f"web service on {url}")
 
     async def _advertise(self) -> None:
-        from chinwag.discovery import Advertiser, advertised_addresses
+        from chinwag.discovery import Advertiser, advertised_addresses, reachable_from_lan
 
+        hosts = (h for h, _ in self.bound + self.tls_bound)
+        addresses = reachable_from_lan(advertised_addresses(hosts))
+        if not addresses:
+            self.core.emit("listen", "not announced on the LAN: only this machine can connect")
+            return
         web = self.web.context if self.web is not None else None
         port = self.bound[0][1] if self.bound else None
         tls_port = self.tls_bound[0][1] if self.tls_bound else None
@@ -239,7 +244,7 @@ class ServerApp:
                 network=self.config.network,
                 http_port=web.http_bound[0][1] if web and web.http_bound else None,
                 https_port=web.https_bound[0][1] if web and web.https_bound else None,
-                addresses=advertised_addresses(h for h, _ in self.bound + self.tls_bound),
+                addresses=addresses,
                 tls_port=tls_port,
                 fingerprint=self.fingerprint,
             )
