@@ -40,9 +40,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server_process(data_dir: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    config = data_dir.parent / "unlimited-history.toml"
+    config.write_text("[limits]\nchathistory = 0\nsendq_bytes = 67108864\n")  # all at once
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "chinwag.cli", "server",
+            sys.executable, "-m", "chinwag.cli", "server", "--config", str(config),
             "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir),
             "--no-advertise", "--no-flood-limit", "--log-level", "warning",
             "--no-tls", "--no-http",  # no fixed ports (6697, 8080, 8443) another test may hold
@@ -123,11 +125,17 @@ def test_sigkill_loses_at_most_the_stated_window(tmp_path: Path) -> None:
         proc.wait(TIMEOUT)
         reader.join(4 * TIMEOUT)
     assert len(reader.got) > 100
-    # Restarted on the same data dir, the server opens the database and serves it.
+    # Restarted on the same data dir, the server serves what it kept: ask it.
     with server_process(data, port):
-        pass
-    on_disk = stored(data)
-    missing = [(msgid, at) for msgid, at in reader.got if msgid not in on_disk]
+        asker = LineClient("127.0.0.1", port)
+        asker.register("asker", caps=["draft/chathistory", "batch", "message-tags"])
+        asker.expect(lambda m: m.command == "366")
+        asker.send("CHATHISTORY LATEST #lobby * 1000000")
+        asker.expect(lambda m: m.command == "BATCH" and m.params[0].startswith("-"))
+        history = {m.tags["msgid"] for m in asker.received if m.command == "PRIVMSG"}
+    on_disk = stored(data)  # and the database is sound
+    assert history == set(on_disk)
+    missing = [(msgid, at) for msgid, at in reader.got if msgid not in history]
     for _, at in missing:
         assert killed - at < LOSS_BOUND, f"lost a message {killed - at:.3f} s before the kill"
     assert len(missing) < len(reader.got)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from chinwag.auth.credentials import ScramKeys, verify_password
 from chinwag.auth.throttle import LoginThrottle
 from chinwag.proto import numerics as N
+from chinwag.server.history import deliver_offline
 from chinwag.server.outgoing import Outgoing
 from chinwag.server.state import User
 
@@ -212,6 +213,8 @@ class AccountService:
         self.server.emit(
             "login", f"{user.nick} ({user.address}) logged in as {account}", address=user.address
         )
+        if user.registered:  # during registration it waits for the welcome
+            deliver_offline(self.server, user)
 
     def log_out(self, user: User) -> None:
         if user.account is None:

@@ -14,6 +14,9 @@ CAPABILITIES: dict[str, str] = {
     "batch": "",
     "cap-notify": "",
     "draft/account-registration": "before-connect",
+    "draft/chathistory": "",
+    "draft/message-redaction": "",
+    "draft/read-marker": "",
     "echo-message": "",
     "extended-join": "",
     "invite-notify": "",
@@ -23,6 +26,7 @@ CAPABILITIES: dict[str, str] = {
     "sasl": "PLAIN,SCRAM-SHA-256,EXTERNAL",
     "server-time": "",
     "setname": "",
+    "soju.im/search": "",
     "standard-replies": "",
     "userhost-in-names": "",
 }

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ from chinwag.server.config import ServerConfig
 from chinwag.server.control import AdminControl
 from chinwag.server.events import ServerEvent
 from chinwag.server.fanout import Fanout, LocalFanout
+from chinwag.server.history import mark_seen
 from chinwag.server.intake import Intake
 from chinwag.server.isupport import isupport_tokens
 from chinwag.server.outgoing import Outgoing, fit_line, server_time, tag_prefix
@@ -105,6 +107,12 @@ class Server(Intake, AdminControl):
         self.opers: set[User] = set()  # IRC operators: they get server notices
         self.invisible = 0  # registered users with user mode +i (kept for LUSERS)
         self.fanout: Fanout = LocalFanout(self)
+        # History: what the join replay has shown guests ((nick@ip, room) -> time), and
+        # guests' read markers, kept for the connection only.
+        self.guest_seen: dict[tuple[str, str], float] = {}
+        self.guest_read: weakref.WeakKeyDictionary[User, dict[str, float]] = (
+            weakref.WeakKeyDictionary()
+        )
         self.lobby_key = self.fold(config.lobby) if config.lobby else None
         self.isupport = isupport_tokens(config)
         # IRCv3 sts policy, (TLS port, duration), set by the transport when the served
@@ -413,6 +421,8 @@ class Server(Intake, AdminControl):
             peers: set[User] = set()
             for channel in user.channels.values():
                 peers.update(channel.members)
+                if self.storage is not None:
+                    mark_seen(self, user, channel.folded)
                 del channel.members[user]
                 if not channel.members:
                     self.channels.pop(channel.folded, None)

@@ -52,9 +52,10 @@ def _message(row: tuple[Any, ...]) -> StoredMessage:
 
 
 def fts_query(text: str) -> str:
-    """Words as FTS5 phrases joined by AND: user text never reaches FTS5's syntax."""
+    """Words as FTS5 prefix phrases joined by AND ("fast" finds "Fasting" too); user
+    text never reaches FTS5's query syntax."""
     words = text.split()
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
 
 
 def _in_window(at: float, window: Window) -> bool:
@@ -343,14 +344,16 @@ class SQLiteStorage(AccountsSQL):
             where += " AND irc_fold(substr(h.sender, 1, instr(h.sender, '!') - 1)) = ?"
             args.append(self.fold(sender))
         query = fts_query(text or "")
+        order = "DESC" if window.newest else "ASC"
         if query:
             sql = (
                 f"SELECT {COLUMNS} FROM history_text JOIN history h ON h.id = history_text.rowid"
-                f" WHERE history_text MATCH ? AND {where} ORDER BY history_text.rowid DESC LIMIT ?"
+                f" WHERE history_text MATCH ? AND {where}"
+                f" ORDER BY history_text.rowid {order} LIMIT ?"
             )
             args.insert(0, query)
         else:
-            sql = f"SELECT {COLUMNS} FROM history h WHERE {where} ORDER BY h.at DESC LIMIT ?"
+            sql = f"SELECT {COLUMNS} FROM history h WHERE {where} ORDER BY h.at {order} LIMIT ?"
         rows = self._select(sql, [*args, window.limit])
         wanted = set(keys)
         words = [w.casefold() for w in (text or "").split()]
@@ -364,8 +367,7 @@ class SQLiteStorage(AccountsSQL):
                 and all(w in m.text.casefold() for w in words)
             )
 
-        newest = Window(window.after, window.before, window.limit, newest=True)
-        return self._merge([_message(r) for r in rows], ops, keep, newest)
+        return self._merge([_message(r) for r in rows], ops, keep, window)
 
     def activity(self, keys: list[str], window: Window) -> list[TargetActivity]:
         ops = self._pending_ops()

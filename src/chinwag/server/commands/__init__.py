@@ -12,7 +12,8 @@ Families: ``registration`` (CAP, PASS, NICK, USER, PING, PONG, QUIT), ``channels
 (PRIVMSG, NOTICE, TAGMSG), ``queries`` (WHO, WHOIS, WHOWAS, USERHOST, ISON, LUSERS,
 MOTD, VERSION, INFO, TIME), ``presence`` (AWAY, SETNAME, MONITOR), ``operators`` (OPER,
 KILL, WALLOPS), ``accounts`` (AUTHENTICATE, REGISTER, CERTADD, CERTDEL), ``files``
-(FILETOKEN).
+(FILETOKEN), ``history`` (CHATHISTORY), ``search`` (SEARCH), ``readmarker``
+(MARKREAD), ``redaction`` (REDACT).
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ from chinwag.server.commands import (
     accounts,
     channels,
     files,
+    history,
     messaging,
     modes,
     operators,
     presence,
     queries,
+    readmarker,
+    redaction,
     registration,
+    search,
 )
 from chinwag.server.commands.table import COMMANDS, Command, command, dispatch
 
@@ -40,6 +45,10 @@ FAMILIES = (
     operators,
     accounts,
     files,
+    history,
+    search,
+    readmarker,
+    redaction,
 )
 
 __all__ = ["COMMANDS", "FAMILIES", "Command", "command", "dispatch"]

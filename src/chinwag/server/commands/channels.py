@@ -7,17 +7,18 @@ Joining replays the channel's recent history. Channel and user modes live in
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chinwag.proto import numerics as N
 from chinwag.proto.masks import match_mask
 from chinwag.proto.message import Message
 from chinwag.proto.validate import is_valid_channel
+from chinwag.server.commands.history import replay_on_join
+from chinwag.server.commands.readmarker import send_marker
 from chinwag.server.commands.table import command, number
-from chinwag.server.outgoing import Outgoing, server_time
+from chinwag.server.history import mark_seen
+from chinwag.server.outgoing import Outgoing
 from chinwag.server.state import Channel, User, sees
-from chinwag.storage.base import Window
 
 if TYPE_CHECKING:
     from chinwag.server.core import Server
@@ -72,8 +73,9 @@ def join_channel(
         server.deliver([m for m in channel.members if "away-notify" in m.caps], away, skip=user)
     if channel.topic:
         send_topic(server, user, channel)
+    send_marker(server, user, channel.name)  # read-marker: before the end of NAMES
     send_names(server, user, channel)
-    replay_history(server, user, channel)
+    replay_on_join(server, user, channel)
     server.emit("join", f"{user.nick} joined {channel.name}", nick=user.nick, channel=channel.name)
 
 
@@ -115,45 +117,6 @@ def is_banned(server: Server, channel: Channel, user: User) -> bool:
     return any(match_mask(mask, source, server.fold) for mask, _, _ in channel.bans)
 
 
-def replayable(text: str) -> bool:
-    """May ``text`` be replayed to whoever joins later? Plain text and ACTION yes; a CTCP
-    request or reply (VERSION, PING, DCC...) no, or clients would answer it on every join."""
-    return (
-        not text.startswith("\x01")
-        or text[1:8] == "ACTION "
-        or text[1:] in ("ACTION", "ACTION\x01")
-    )
-
-
-def replay_history(server: Server, user: User, channel: Channel) -> None:
-    count = server.limits.history_replay
-    if server.storage is None or count <= 0:
-        return
-    lines = server.storage.history([server.fold(channel.name)], Window(limit=count))
-    if not lines:
-        return
-    batch = server.new_batch_id() if "batch" in user.caps else None
-    if batch:
-        server.send(user, "BATCH", "+" + batch, "chathistory", channel.name)
-    has_time = "server-time" in user.caps
-
-    for item in lines:
-        if not replayable(item.text):
-            continue  # stored before such lines were kept out of history
-        tags: dict[str, str] = {"time": server_time(item.time)} if has_time else {}
-        if batch:
-            tags["batch"] = batch
-        if "message-tags" in user.caps and item.msgid:
-            tags["msgid"] = item.msgid
-        text = item.text
-        if not has_time:
-            stamp = datetime.fromtimestamp(item.time).strftime("%H:%M")
-            text = f"[{stamp}] {text}" if not text.startswith("\x01") else text
-        server.send(user, item.kind, channel.name, text, source=item.sender, tags=tags)
-    if batch:
-        server.send(user, "BATCH", "-" + batch)
-
-
 # JOIN <channel>{,<channel>} [<key>{,<key>}]  |  JOIN 0
 @command("JOIN", 1)
 def handle_join(server: Server, user: User, msg: Message) -> None:
@@ -172,6 +135,8 @@ def part_channel(server: Server, user: User, channel: Channel, reason: str) -> N
     server.deliver(
         list(channel.members), Outgoing("PART", params, user.source, account=user.account)
     )
+    if server.storage is not None:
+        mark_seen(server, user, channel.folded)
     del channel.members[user]
     user.channels.pop(channel.folded, None)
     if not channel.members:
@@ -369,6 +334,8 @@ def handle_kick(server: Server, user: User, msg: Message) -> None:
                 "KICK", (channel.name, target.nick, reason), user.source, account=user.account
             ),
         )
+        if server.storage is not None:
+            mark_seen(server, target, channel.folded)
         del channel.members[target]
         target.channels.pop(channel.folded, None)
         server.emit(

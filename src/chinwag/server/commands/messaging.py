@@ -1,7 +1,8 @@
 """Messages: PRIVMSG, NOTICE and TAGMSG to channels (also STATUSMSG) and to users.
 
 The one relay path for all three verbs; channel delivery goes through the fan-out seam
-and is recorded in history.
+and is recorded in history (see :mod:`chinwag.server.history` for what is kept). A
+private message to an account nobody is logged in to is kept for its next login.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import time
 from typing import TYPE_CHECKING
 
 from chinwag.proto import numerics as N
-from chinwag.proto.message import Message
-from chinwag.server.commands.channels import is_banned, replayable
+from chinwag.proto.message import Message, serialize_tags
+from chinwag.server.commands.channels import is_banned
 from chinwag.server.commands.table import command
+from chinwag.server.history import now_ms, party, record_private, replayable
 from chinwag.server.outgoing import Outgoing
 from chinwag.server.state import Channel, User
+from chinwag.storage.base import StoredMessage, conversation_key
 
 if TYPE_CHECKING:
     from chinwag.server.core import Server
@@ -42,6 +45,39 @@ def can_send(server: Server, user: User, channel: Channel) -> bool:
     return not is_banned(server, channel, user)
 
 
+def _logged_in_as(server: Server, name: str) -> User | None:
+    """Someone logged in to the account ``name`` under another nick."""
+    folded = server.fold(name)
+    for other in server.by_nick.values():
+        if other.account and server.fold(other.account) == folded:
+            return other
+    return None
+
+
+def _keep_for_later(server: Server, user: User, name: str, stored: StoredMessage) -> bool:
+    """A message to an account nobody is logged in to: keep it for its next login (and in
+    private history), and tell the sender. False when ``name`` is no account."""
+    if server.storage is None:
+        return False
+    account = server.storage.get_account(name)
+    if account is None:
+        return False
+    key = server.fold(account.name)
+    server.storage.add_offline(key, stored)
+    if server.limits.private_history:
+        parties = (party(server, user), key)
+        server.storage.append(conversation_key(*parties), stored, parties)
+    server.messages += 1
+    if stored.kind == "PRIVMSG":
+        server.send(
+            user,
+            "NOTICE",
+            user.nick,
+            f"{account.name} is not connected; your message will be delivered when they log in",
+        )
+    return True
+
+
 def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
     """PRIVMSG, NOTICE and TAGMSG share one path; NOTICE never earns an error reply."""
     quiet = verb == "NOTICE"
@@ -64,6 +100,7 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
     client_tags = _client_tags(msg) if "message-tags" in user.caps else None
     if "B" in user.modes:  # IRCv3 bot-mode: messages from a bot carry the bot tag
         client_tags = {**(client_tags or {}), "bot": ""}
+    kept_tags = serialize_tags(client_tags) if client_tags else ""
     params = (text,) if verb != "TAGMSG" else ()
     # TAGMSG exists only for message-tags clients; so does its echo.
     echo = "echo-message" in user.caps and (verb != "TAGMSG" or "message-tags" in user.caps)
@@ -72,6 +109,7 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
             continue
         msgid = server.new_msgid()
         tags = {"msgid": msgid, **client_tags} if client_tags else {"msgid": msgid}
+        at = now_ms()  # the time tag and the stored time are the same millisecond
         status = ""
         name = target
         while name and name[0] in "@+":
@@ -90,7 +128,7 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
                     )
                 continue
             out = Outgoing(
-                verb, (status + channel.name, *params), user.source, tags, account=user.account
+                verb, (status + channel.name, *params), user.source, tags, at, account=user.account
             )
             if status:
                 need_voice = "+" in status and "@" not in status
@@ -110,7 +148,9 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
                 # STATUSMSG went to some members only, and a CTCP request would be
                 # answered again by every client that joins: neither is kept for replay.
                 keep = not status and replayable(text)
-                server.record_message(channel, user, verb, out.params[-1], msgid, store=keep)
+                server.record_message(
+                    channel, user, verb, out.params[-1], msgid, at, kept_tags, store=keep
+                )
                 if server.config.log_messages:
                     server.emit(
                         "message",
@@ -119,12 +159,20 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
                         channel=channel.name,
                     )
         else:
-            other = server.find_user(name)
+            other = server.find_user(name) or _logged_in_as(server, name)
             if other is None:
-                if not quiet:
+                stored = StoredMessage(
+                    msgid, at, name, user.source, user.account, verb, kept_tags, text
+                )
+                if verb != "TAGMSG" and _keep_for_later(server, user, name, stored):
+                    if echo:
+                        server.deliver_to(
+                            user, Outgoing(verb, (name, *params), user.source, tags, at)
+                        )
+                elif not quiet:
                     server.numeric(user, N.ERR_NOSUCHNICK, name, "No such nick/channel")
                 continue
-            out = Outgoing(verb, (other.nick, *params), user.source, tags, account=user.account)
+            out = Outgoing(verb, (other.nick, *params), user.source, tags, at, account=user.account)
             if other is user:
                 # A message to oneself is a delivery, not a labeled response.
                 server.deliver_direct(other, out)
@@ -135,6 +183,12 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
             if verb == "PRIVMSG" and other.away is not None:
                 server.numeric(user, N.RPL_AWAY, other.nick, other.away)
             server.messages += 1
+            if verb != "TAGMSG" and replayable(text):
+                stored = StoredMessage(
+                    msgid, at, other.nick, user.source, user.account, verb, kept_tags,
+                    out.params[-1],
+                )  # fmt: skip
+                record_private(server, user, other, stored)
 
 
 # PRIVMSG <target>{,<target>} <text to be sent>

@@ -18,6 +18,7 @@ from chinwag.server.accounts import SaslSession
 from chinwag.server.caps import CAPABILITIES, offered, tag_mask
 from chinwag.server.commands.channels import join_channel
 from chinwag.server.commands.table import command, number
+from chinwag.server.history import deliver_offline
 from chinwag.server.outgoing import Outgoing
 from chinwag.server.state import User, WhowasEntry
 
@@ -240,6 +241,7 @@ def try_register(server: Server, user: User) -> None:
     server.accounts.nick_taken(user)
     if cfg.lobby:
         join_channel(server, user, cfg.lobby, None, auto=True)
+    deliver_offline(server, user)  # logged in during registration (SASL)
 
 
 def send_isupport(server: Server, user: User) -> None:
