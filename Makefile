@@ -41,6 +41,7 @@ bench-compare: $(VENV)/.run-stamp
 
 screenshots: $(VENV)/.dev-stamp
 	$(BIN)/python scripts/screenshot-client
+	$(BIN)/python scripts/screenshot-client docs/client-dark.png --dark
 	$(BIN)/python scripts/screenshot-admin
 
 clean:

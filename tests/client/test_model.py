@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chinwag.client import events as ev
-from chinwag.client.model import SERVER, ChatModel, Line, nick_colour, split_links
+from chinwag.client.model import SERVER, ChatModel, Line, Notification, nick_colour, split_links
 
 
 def model_in_lobby() -> ChatModel:
@@ -24,20 +24,20 @@ def test_messages_elsewhere_count_as_unread_and_pms_open_a_conversation() -> Non
     m = model_in_lobby()
     u = m.apply(ev.ChatMessage("bob", "bob", "psst", private=True, time=2.0))
     assert "bob" in m.conversations and m.conversations["bob"].unread == 1
-    assert u.notify == "bob: psst" and u.sidebar
+    assert u.notify == Notification("bob", "bob", "psst") and u.sidebar
     assert ("bob", "bob  (1)") in m.sidebar()
     assert m.title().startswith("(1) alice")
     m.select("bob")
     assert m.conversations["bob"].unread == 0
     own = m.apply(ev.ChatMessage("bob", "alice", "yes?", own=True, private=True))
-    assert own.notify == "" and m.conversations["bob"].lines[-1].own
+    assert own.notify is None and m.conversations["bob"].lines[-1].own
 
 
 def test_mentions_notify_and_plain_messages_do_not() -> None:
     m = model_in_lobby()
-    assert m.apply(ev.ChatMessage("#lobby", "bob", "hi all")).notify == ""
+    assert m.apply(ev.ChatMessage("#lobby", "bob", "hi all")).notify is None
     u = m.apply(ev.ChatMessage("#lobby", "bob", "alice: hi", mention=True))
-    assert u.notify == "bob in #lobby: alice: hi"
+    assert u.notify == Notification("#lobby", "bob in #lobby", "alice: hi")
     assert m.conversation().lines[-1].mention
     assert m.conversation().unread == 0  # it is the conversation on screen
 
@@ -127,7 +127,7 @@ def test_replayed_history_neither_rings_nor_repeats() -> None:
     m.apply(ev.ChatMessage("#lobby", "bob", "hello", time=50.0))
     m.select("")
     u = m.apply(ev.ChatMessage("#lobby", "bob", "alice: hi", mention=True, history=True, time=60.0))
-    assert u.notify == "" and m.conversations["#lobby"].unread == 0
+    assert u.notify is None and m.conversations["#lobby"].unread == 0
     m.apply(ev.ChatMessage("#lobby", "bob", "hello", history=True, time=50.2))
     texts = [line.text for line in m.conversations["#lobby"].lines]
     assert texts.count("hello") == 1 and "alice: hi" in texts
@@ -155,7 +155,8 @@ class TestPrivateWindows:
         m = self.model()
         u = m.apply(ev.ChatMessage("bob", "bob", "psst", private=True, time=2.0))
         assert m.windows == {"bob"} and u.lines["bob"][0].text == "psst"
-        assert u.notify == "bob: psst" and u.focus_window == ""  # no focus stealing
+        assert u.notify == Notification("bob", "bob", "psst")
+        assert u.focus_window == ""  # no focus stealing
         assert m.conversations["bob"].unread == 1  # not looked at yet
         assert m.window_title("bob") == "(1) alice — bob (private) — chinwag"
         assert m.window_focus("bob").sidebar and m.conversations["bob"].unread == 0
@@ -230,3 +231,18 @@ def test_refused_and_unanswered_lines_say_why() -> None:
     # an answer for a line that is no longer shown (cleared) says so where the person is
     u = m.apply(ev.SendFailed("#lobby", "cw9", "Cannot send to channel"))
     assert m.conversation().lines[-1].text == "Not sent: Cannot send to channel"
+
+
+def test_muted_conversations_count_unread_but_never_notify() -> None:
+    m = ChatModel(muted=["Bob"])
+    m.apply(ev.Registered("alice", "home", "srv", "rfc1459", frozenset()))
+    m.apply(ev.Joined("#lobby", "alice", True))
+    u = m.apply(ev.ChatMessage("bob", "bob", "psst", private=True))
+    assert u.notify is None and m.conversations["bob"].unread == 1
+    assert ("bob", "bob (muted)  (1)") in m.sidebar()
+    m.set_muted("bob", False)
+    assert m.apply(ev.ChatMessage("bob", "bob", "again", private=True)).notify is not None
+    m.set_muted("#lobby", True)
+    assert m.apply(ev.ChatMessage("#lobby", "bob", "alice: hi", mention=True)).notify is None
+    action = m.apply(ev.ChatMessage("bob", "bob", "waves", kind="action", private=True))
+    assert action.notify == Notification("bob", "bob", "* bob waves")

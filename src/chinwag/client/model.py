@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from chinwag.client import events as ev
@@ -129,6 +129,16 @@ class MemberRow:
     away: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """Something to tell the person about when they are not looking at the window: a
+    private message, a mention, a notice to everyone. ``key`` is its conversation."""
+
+    key: str
+    title: str
+    body: str
+
+
 @dataclass
 class Update:
     """What one event changed (keys are conversation keys)."""
@@ -139,7 +149,7 @@ class Update:
     topic: set[str] = field(default_factory=set)
     status: bool = False
     current: bool = False  # another conversation was selected: redraw everything
-    notify: str = ""  # text for a notification (private message or mention)
+    notify: Notification | None = None  # a private message, a mention, a notice to all
     redraw: set[str] = field(default_factory=set)  # conversations to draw again from scratch
     restate: dict[str, list[Line]] = field(default_factory=dict)  # lines to redraw in place
     focus_window: str = ""  # the private window to open or raise, and type into
@@ -170,7 +180,13 @@ class Outage:
 class ChatModel:
     """Conversations and their contents, fed by :meth:`apply` (see module docstring)."""
 
-    def __init__(self, max_lines: int = MAX_LINES, *, private_windows: bool = False) -> None:
+    def __init__(
+        self,
+        max_lines: int = MAX_LINES,
+        *,
+        private_windows: bool = False,
+        muted: Iterable[str] = (),
+    ) -> None:
         self.max_lines = max_lines
         self.private_windows = private_windows  # the person's preference
         self.windows: set[str] = set()  # private conversations shown in their own window
@@ -179,6 +195,7 @@ class ChatModel:
         self.network = ""
         self.casemapping = "rfc1459"
         self.fold: Callable[[str], str] = folder("rfc1459")
+        self.muted = {self.fold(name) for name in muted}  # conversations that never notify
         self.chantypes = "#&"
         self.connected = False
         self.status = "Not connected"
@@ -213,6 +230,8 @@ class ChatModel:
             label = (self.network or "server") if conv.kind == "server" else conv.name
             if conv.kind == "channel" and not conv.joined:
                 label += " (left)"
+            if key in self.muted:
+                label += " (muted)"
             if conv.unread:
                 label += f"  ({conv.unread})"
             rows.append((key, label))
@@ -285,6 +304,17 @@ class ChatModel:
             return Update(sidebar=True, focus_window=key)
         self.current = key
         return Update(sidebar=True, current=True)
+
+    def is_muted(self, name: str) -> bool:
+        return self.key(name) in self.muted
+
+    def set_muted(self, key: str, on: bool) -> Update:
+        """Mute (or unmute) conversation ``key``: it still counts unread, it never notifies."""
+        if on:
+            self.muted.add(key)
+        else:
+            self.muted.discard(key)
+        return Update(sidebar=True)
 
     def open_private(self, nick: str) -> Update:
         key = self._ensure(nick, "private")
@@ -429,6 +459,7 @@ class ChatModel:
             self.key(c.name) if k else k: c for k, c in self.conversations.items()
         }
         self.windows = {self.key(c.name) for c in windowed}
+        self.muted = {self.key(name) for name in self.muted}
         if self.current not in self.conversations:
             self.current = SERVER
         update = Update(status=True, sidebar=True)
@@ -629,9 +660,10 @@ class ChatModel:
                 conv.unread += 1
                 if e.mention or e.private:
                     conv.mentions += 1
-            if e.mention or (e.private and e.kind != "notice"):
-                where = "" if e.private else f" in {conv.name}"
-                update.notify = f"{e.sender}{where}: {e.text}"
+            if (e.mention or (e.private and e.kind != "notice")) and key not in self.muted:
+                title = e.sender if e.private else f"{e.sender} in {conv.name}"
+                body = f"* {e.sender} {e.text}" if e.kind == "action" else e.text
+                update.notify = Notification(key, title, body)
         return update
 
     def _on_SendFailed(self, e: ev.SendFailed) -> Update:
@@ -652,7 +684,8 @@ class ChatModel:
             update = self._add(SERVER, line)
             if self.current != SERVER:
                 self._add(self.current, line, update)
-            update.notify = f"Notice from {line.nick}: {e.text}"
+            if SERVER not in self.muted:
+                update.notify = Notification(SERVER, f"Notice from {line.nick}", e.text)
             return update
         key = self.key(e.conversation) if e.conversation else SERVER
         if key not in self.conversations:

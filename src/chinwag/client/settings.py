@@ -1,5 +1,6 @@
-"""The client's settings file: last server, nickname, theme, where private chats open and
-whether to refuse unencrypted connections, as JSON.
+"""The client's settings file: last server, nickname, theme, where private chats open,
+whether to refuse unencrypted connections, and how to be told about messages (desktop
+notifications, sound, muted conversations), as JSON.
 
 It lives in the user's config directory (platformdirs), or in ``$CHINWAG_CONFIG_DIR``
 when that is set (tests point it at a temporary directory). A missing or broken file
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import platformdirs
@@ -41,6 +42,9 @@ class Settings:
     nick: str = ""
     theme: str = "light"
     private_windows: bool = False  # private chats in their own windows, not the sidebar
+    notifications: bool = True  # desktop notifications for private messages and mentions
+    sound: bool = True  # ring the bell for them
+    muted: list[str] = field(default_factory=list)  # conversations (folded names) kept quiet
     refuse_plain: bool = False  # never connect without encryption
 
     @classmethod
@@ -57,6 +61,7 @@ class Settings:
             value = data.get(f.name)
             if type(value) is type(getattr(settings, f.name)):  # (True is an int too)
                 setattr(settings, f.name, value)
+        settings.muted = [name for name in settings.muted if isinstance(name, str)]
         if settings.theme not in THEMES:
             settings.theme = "light"
         return settings

@@ -18,19 +18,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import queue
-import shutil
-import subprocess
 import threading
 import tkinter as tk
 import webbrowser
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from chinwag.client import events as ev
 from chinwag.client.commands import KEPT_WHILE_DISCONNECTED, needs_connection, run_input
 from chinwag.client.connection import Client
 from chinwag.client.form import ConnectRequest, explain_failure, validate
-from chinwag.client.model import ChatModel, Update
+from chinwag.client.model import ChatModel, Notification, Update
+from chinwag.client.notify import DesktopNotifications, Notifier
 from chinwag.client.settings import Settings
 from chinwag.client.trust import PinStore, announced_fingerprint, announced_tls
 from chinwag.gui import theme
@@ -38,6 +37,7 @@ from chinwag.gui.chat_view import ChatView
 from chinwag.gui.connect_view import ConnectView
 from chinwag.gui.private_window import PrivateWindow
 from chinwag.gui.trust_dialog import AskTrust, TrustDialog
+from chinwag.gui.urgency import set_urgent
 
 POLL_MS = 40
 # Events handled per poll, so a flood of lines cannot freeze the window.
@@ -66,18 +66,6 @@ def lan_discovery(on_change: Callable[[Sequence[Any]], None]) -> Closable | None
     return browser
 
 
-def desktop_notify(title: str, text: str) -> None:
-    """A desktop notification where ``notify-send`` exists (most Linux desktops); else none."""
-    program = shutil.which("notify-send")
-    if program is None:
-        return
-    with contextlib.suppress(OSError):
-        subprocess.Popen(
-            [program, "--app-name=chinwag", title, text],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-
-
 def make_client(request: ConnectRequest) -> Client:
     username = request.nick.lower()[:10] or "chinwag"
     return Client(
@@ -100,7 +88,7 @@ class App:
         discover: Discover | None = lan_discovery,
         open_url: Callable[[str], None] = open_in_browser,
         client_factory: Callable[[ConnectRequest], Client] = make_client,
-        notifier: Callable[[str, str], None] | None = desktop_notify,
+        notifier: Notifier | Literal["desktop"] | None = "desktop",
         save_settings: bool = True,
         tls: bool | None = None,
         ask: AskTrust = TrustDialog,
@@ -114,7 +102,8 @@ class App:
         self.settings = settings
         self.open_url = open_url
         self.client_factory = client_factory
-        self.notifier = notifier
+        self.notifier = DesktopNotifications() if notifier == "desktop" else notifier
+        self.urgent = False  # the window's urgency hint is set
         self.save_settings = save_settings
         self.palette = theme.PALETTES.get(settings.theme, theme.LIGHT)
         self.fonts = theme.setup_fonts(root)
@@ -123,6 +112,7 @@ class App:
         root.geometry("1000x640")
         root.minsize(640, 420)
         root.protocol("WM_DELETE_WINDOW", self.close)
+        root.bind("<FocusIn>", self._on_focus, add="+")
         self.client: Client | None = None
         self.request: ConnectRequest | None = None
         self.model = self._new_model()
@@ -212,7 +202,7 @@ class App:
         self.connect()
 
     def _new_model(self) -> ChatModel:
-        return ChatModel(private_windows=self.settings.private_windows)
+        return ChatModel(private_windows=self.settings.private_windows, muted=self.settings.muted)
 
     def _drop_client(self) -> None:
         client, self.client = self.client, None
@@ -229,11 +219,11 @@ class App:
             on_send=self.send, on_select=self.select, on_member=self.open_private,
             on_clear=self.clear, on_logout=self.logout, on_theme=self.set_dark,
             on_private_windows=self.set_private_windows, open_url=self.open_url,
+            on_mute=self.set_muted, alerts=self.alerts, on_alert=self.toggle_alert,
         )  # fmt: skip
         self.chat.pack(fill="both", expand=True)
         self.chat.redraw_all()
         self.chat.focus_entry()
-        self.root.bind("<FocusIn>", self._on_focus, add="+")
 
     def _stop_discovery(self) -> None:
         """Stop LAN discovery off the Tk thread (zeroconf's goodbye takes a moment)."""
@@ -292,15 +282,42 @@ class App:
             with contextlib.suppress(tk.TclError):
                 window.destroy()
 
-    def notify(self, text: str) -> None:
-        """A private message or a mention: ring, (unread count) in the title, and a desktop
-        notification when the window does not have the focus."""
-        self.notifications.append(text)
-        focused = self.root.focus_displayof() is not None
-        if not focused or update_is_elsewhere(self.model):
+    def has_focus(self) -> bool:
+        """Whether the keyboard is in one of this app's windows."""
+        try:
+            return self.root.focus_displayof() is not None
+        except tk.TclError:  # destroyed
+            return False
+
+    def notify(self, n: Notification) -> None:
+        """A private message, a mention or a notice to everyone: ring (if the sound is on)
+        unless it is where the person is looking; when the window does not have the focus,
+        a desktop notification (if on) and the window's urgency hint too."""
+        self.notifications.append(n.body)
+        focused = self.has_focus()
+        if self.settings.sound and (not focused or update_is_elsewhere(self.model)):
             self.root.bell()
-        if not focused and self.notifier is not None:
-            self.notifier("chinwag", text)
+        if focused:
+            return
+        if self.settings.notifications and self.notifier is not None:
+            self.notifier.notify(n.title, n.body)
+        self.urgent = set_urgent(self.root, True) or self.urgent
+
+    def set_muted(self, key: str, on: bool) -> None:
+        self._show(self.model.set_muted(key, on))
+        self.settings.muted = sorted(self.model.muted)
+        self._save()
+
+    def alerts(self) -> dict[str, bool]:
+        """The notification switches, by the name the sidebar's menu shows."""
+        return {"Desktop notifications": self.settings.notifications, "Sound": self.settings.sound}
+
+    def toggle_alert(self, name: str) -> None:
+        if name == "Sound":
+            self.settings.sound = not self.settings.sound
+        else:
+            self.settings.notifications = not self.settings.notifications
+        self._save()
 
     def send(self, text: str) -> bool:
         """A line typed into the main window."""
@@ -391,6 +408,9 @@ class App:
 
     def _on_focus(self, _event: object) -> None:
         self.root.title(self.model.title() if self.chat is not None else "chinwag")
+        if self.urgent:  # the person is here: the window no longer asks for attention
+            self.urgent = False
+            set_urgent(self.root, False)
 
     # -- events -------------------------------------------------------------------------------
 
@@ -480,6 +500,8 @@ class App:
         self._stop_discovery()
         with contextlib.suppress(tk.TclError):
             self.root.destroy()
+        if self.notifier is not None:
+            self.notifier.close()
         if client is not None:
             client.close(timeout=2.0)
 

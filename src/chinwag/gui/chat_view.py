@@ -35,8 +35,14 @@ class ChatView(ttk.Frame):
         on_theme: Callable[[bool], None],
         on_private_windows: Callable[[bool], None],
         open_url: Callable[[str], None],
+        on_mute: Callable[[str, bool], None] = lambda key, on: None,
+        alerts: Callable[[], dict[str, bool]] = dict,
+        on_alert: Callable[[str], None] = lambda name: None,
     ) -> None:
         super().__init__(master)
+        self.on_mute = on_mute
+        self.alerts = alerts
+        self.on_alert = on_alert
         self.model = model
         self.palette = palette
         self.fonts = fonts
@@ -110,6 +116,9 @@ class ChatView(ttk.Frame):
         self.sidebar = tk.Listbox(side, exportselection=False, width=20, font=fonts["ui"])
         self.sidebar.pack(fill="both", expand=True, pady=(4, 0))
         self.sidebar.bind("<<ListboxSelect>>", self._on_sidebar)
+        # Right-click a conversation: mute it, or switch notifications and sound.
+        self.menu = tk.Menu(self, tearoff=0)
+        self.sidebar.bind("<Button-3>", self._on_menu)
         panes.add(side, weight=0)
 
         self.messages = MessageView(panes, palette, fonts, open_url)
@@ -279,6 +288,35 @@ class ChatView(ttk.Frame):
             listbox.selection_set(index)
             listbox.event_generate("<<ListboxSelect>>")
         return "break"
+
+    def _on_menu(self, event: tk.Event[tk.Listbox]) -> str:
+        row = int(self.sidebar.nearest(event.y))  # type: ignore[no-untyped-call]
+        self.open_menu(row).tk_popup(event.x_root, event.y_root)
+        return "break"
+
+    def open_menu(self, row: int) -> tk.Menu:
+        """Fill the sidebar's menu for the conversation in ``row`` (tests invoke it)."""
+        menu = self.menu
+        menu.delete(0, "end")
+        if 0 <= row < len(self._sidebar_keys):
+            key = self._sidebar_keys[row]
+            conv = self.model.conversations[key]
+            name = conv.name if conv.kind != "server" else (self.model.network or "server")
+            muted = key in self.model.muted
+            menu.add_command(
+                label=f"{'Unmute' if muted else 'Mute'} {name}",
+                command=lambda: self.on_mute(key, not muted),
+            )
+            menu.add_separator()
+        for name, on in self.alerts().items():
+            var = f"chinwag_alert_{len(name)}_{id(self)}"  # a plain Tcl variable (see above)
+            self.setvar(var, "1" if on else "0")
+            menu.add_checkbutton(label=name, command=self._alert_toggler(name))
+            menu.entryconfigure("end", variable=var)
+        return menu
+
+    def _alert_toggler(self, name: str) -> Callable[[], None]:
+        return lambda: self.on_alert(name)
 
     def _step(self, delta: int) -> str:
         keys = self._sidebar_keys
