@@ -43,8 +43,14 @@ class WeeChat:
     """A weechat-headless process connected to one IRC server on 127.0.0.1."""
 
     def __init__(
-        self, home: Path, port: int, autojoin: str = "", tls_fingerprint: str | None = None
+        self,
+        home: Path,
+        port: int,
+        autojoin: str = "",
+        tls_fingerprint: str | None = None,
+        settings: tuple[str, ...] = (),
     ) -> None:
+        """``settings``: more commands to run before connecting (e.g. SASL options)."""
         assert WEECHAT, "weechat-headless is not installed (scripts/test-deps installs it)"
         self.home = home
         self.fifo = home / "weechat_fifo"
@@ -73,6 +79,7 @@ class WeeChat:
             f"/set irc.server.{SERVER}.anti_flood_prio_high 0",
             f"/set irc.server.{SERVER}.anti_flood_prio_low 0",
             f"/set irc.server.{SERVER}.anti_flood 0",
+            *settings,
             f"/connect {SERVER}",
         ]
         self.args = [WEECHAT, "--dir", str(home), "--no-script", "--stdout"]

@@ -201,8 +201,9 @@ class AccountService:
 
     # -- logging in and out ---------------------------------------------------------------
 
-    def log_in(self, user: User, account: str) -> None:
-        """``user`` proved it holds ``account``: say so to it and to those who watch."""
+    def log_in(self, user: User, account: str, how: str) -> None:
+        """``user`` proved it holds ``account`` (``how``: the SASL mechanism, or
+        REGISTER): say so to it and to those who watch."""
         user.account = account
         if self.server.fold(user.nick) == self.server.fold(account):
             self.grace.pop(user, None)
@@ -211,7 +212,9 @@ class AccountService:
         )
         self._notify(user, account)
         self.server.emit(
-            "login", f"{user.nick} ({user.address}) logged in as {account}", address=user.address
+            "login",
+            f"{user.nick} ({user.address}) logged in as {account} ({how})",
+            address=user.address,
         )
         if user.registered:  # during registration it waits for the welcome
             deliver_offline(self.server, user)

@@ -53,7 +53,7 @@ def _end(server: Server, user: User, session: SaslSession) -> None:
 def _succeed(server: Server, user: User, session: SaslSession, account: str) -> None:
     if user.closed:
         return
-    server.accounts.log_in(user, account)
+    server.accounts.log_in(user, account, session.mechanism.name)
     server.numeric(user, N.RPL_SASLSUCCESS, "SASL authentication successful")
     _end(server, user, session)
 
@@ -270,7 +270,7 @@ def handle_register(server: Server, user: User, msg: Message) -> None:
             return
         server.send(user, "REGISTER", "SUCCESS", account, "Account created")
         if not for_other:
-            server.accounts.log_in(user, account)
+            server.accounts.log_in(user, account, "REGISTER")
 
     server.accounts.worker(job, done)
 
