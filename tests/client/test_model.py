@@ -63,6 +63,15 @@ def test_members_sorted_by_rank_with_away_marks() -> None:
     assert [r.label for r in m.member_rows()] == ["@al", "@zed", "+bob  (away)", "amy"]
 
 
+def test_logged_in_members_are_marked_and_login_is_said() -> None:
+    m = model_in_lobby()
+    m.apply(ev.MembersChanged("#lobby", (ev.Member("amy", account="amy"), ev.Member("bob"))))
+    assert [r.label for r in m.member_rows()] == ["amy ✓", "bob"]
+    m.apply(ev.LoggedIn("alice", created=True))
+    assert m.account == "alice"
+    assert "Account created" in m.conversations[SERVER].lines[-1].text
+
+
 def test_topic_initial_is_quiet_and_changes_are_shown() -> None:
     m = model_in_lobby()
     m.apply(ev.TopicChanged("#lobby", "Hello", initial=True))

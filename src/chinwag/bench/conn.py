@@ -19,15 +19,22 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from chinwag.errors import RemoteError
+
+if TYPE_CHECKING:
+    from chinwag.bench.sasl import SaslLogin
 
 LINES, COUNT, SAMPLE, DM = 0, 1, 2, 3
 
 # Replies that end registration (end of MOTD, or no MOTD) and those that mean it failed.
 _REGISTERED = frozenset({b"376", b"422"})
 _REGISTER_FAIL = frozenset({b"431", b"432", b"433", b"436", b"437", b"464", b"465", b"ERROR"})
+
+
+# Lines of a SASL exchange, answered by the connection's SaslLogin while registering.
+_SASL = frozenset({b"AUTHENTICATE", b"903", b"904", b"905", b"906", b"907"})
 
 
 class BenchRemoteError(RemoteError):
@@ -52,10 +59,13 @@ def _command(line: bytes) -> bytes:
 class Conn(asyncio.Protocol):
     """A benchmark client connection. Construct, hand to ``loop.create_connection``."""
 
-    def __init__(self, nick: str, password: str | None = None) -> None:
+    def __init__(
+        self, nick: str, password: str | None = None, sasl: SaslLogin | None = None
+    ) -> None:
         loop = asyncio.get_running_loop()
         self.nick = nick
         self._password = password
+        self.sasl = sasl  # log in to an account with SASL while registering
         self.transport: asyncio.Transport | None = None
         self.mode = LINES
         self._buf = b""
@@ -90,9 +100,11 @@ class Conn(asyncio.Protocol):
         self._waiters.append((_REGISTERED, _REGISTER_FAIL, self.registered))
         lines = []
         if self._password:
-            lines.append(f"PASS {self._password}")
-        lines += [f"NICK {self.nick}", f"USER b 0 * :chinwag bench {self.nick}"]
-        self.transport.write(("\r\n".join(lines) + "\r\n").encode())
+            lines.append(f"PASS {self._password}".encode())
+        if self.sasl is not None:
+            lines += self.sasl.start()
+        lines += [f"NICK {self.nick}".encode(), f"USER b 0 * :chinwag bench {self.nick}".encode()]
+        self.transport.write(b"\r\n".join(lines) + b"\r\n")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -201,6 +213,13 @@ class Conn(asyncio.Protocol):
                 self.write(b"PONG" + line[4:] + b"\r\n")
                 continue
             command = _command(line)
+            if self.sasl is not None and command in _SASL and not self.registered.done():
+                try:
+                    for reply in self.sasl.on_line(command, line):
+                        self.write(reply + b"\r\n")
+                except Exception as exc:
+                    self.registered.set_exception(BenchRemoteError(str(exc)))
+                continue
             if command == b"001":
                 parts = line.split(b" ", 3)
                 if len(parts) >= 3:

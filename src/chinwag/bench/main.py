@@ -9,6 +9,8 @@ Scenarios:
            and round-trip p50/p99.
   connect  K clients register (registrations per second), stay idle, and must all
            still answer a PING; with --server-pid, the server's RSS per connection.
+           With --sasl plain|scram --account NAME:PASSWORD every client logs in to
+           that account while registering (SASL logins per second).
 
 Works against any IRC server, but only on loopback (127.0.0.0/8 or ::1). Give
 --server-pid so the report shows the server's CPU time next to the generator's: the
@@ -80,6 +82,17 @@ def _common_options() -> argparse.ArgumentParser:
         type=_oper,
         metavar="NAME:PASSWORD",
         help="OPER the sending clients first (ngircd only lifts its throttling for opers)",
+    )
+    g.add_argument(
+        "--sasl",
+        choices=("plain", "scram"),
+        help="log every client in with SASL PLAIN or SCRAM-SHA-256 (needs --account)",
+    )
+    g.add_argument(
+        "--account",
+        type=_oper,
+        metavar="NAME:PASSWORD",
+        help="the account --sasl logs in to (make it with: chinwag accounts add NAME)",
     )
     g.add_argument(
         "--umodes",
@@ -236,6 +249,7 @@ async def _run(args: argparse.Namespace, family: int, address: str) -> scenarios
         password=args.password,
         oper=args.oper,
         umodes=args.umodes,
+        sasl=(args.sasl, *args.account) if args.sasl else None,
         server_pid=args.server_pid,
         deadline=loop.time() + args.timeout,
     )
@@ -245,6 +259,8 @@ async def _run(args: argparse.Namespace, family: int, address: str) -> scenarios
 def run_scenario(args: argparse.Namespace) -> scenarios.Result:
     """Run the scenario ``args`` describe and return its result dict (for tests and
     scripts); raises LocalError for a refused target or inconsistent options."""
+    if getattr(args, "sasl", None) and not getattr(args, "account", None):
+        raise LocalError("--sasl needs --account NAME:PASSWORD")
     family, address = resolve_loopback(args.host, args.port)
     fd_limit = raise_fd_limit()
     loop_name, factory = _loop_factory()

@@ -22,6 +22,7 @@ from typing import Any
 
 from chinwag.bench.conn import COUNT, DM, LINES, SAMPLE, Conn
 from chinwag.bench.measure import CpuMeter, latency_summary, process_rss_bytes
+from chinwag.bench.sasl import SaslLogin
 
 Result = dict[str, Any]
 
@@ -51,6 +52,7 @@ class Target:
     password: str | None = None
     oper: tuple[str, str] | None = None
     umodes: str | None = None
+    sasl: tuple[str, str, str] | None = None  # (plain|scram, account, password)
     server_pid: int | None = None
     deadline: float = 0.0  # loop.time() by which the whole scenario must be over
     run_id: str = field(
@@ -95,7 +97,8 @@ async def open_clients(
 
     async def one(i: int) -> Conn:
         async with gate:
-            conn = Conn(_nick(target, role, i), target.password)
+            login = SaslLogin(*target.sasl) if target.sasl is not None else None
+            conn = Conn(_nick(target, role, i), target.password, login)
             source = sources[i % len(sources)]
             # A socket made by hand: create_connection(host, local_addr=...) would resolve
             # both addresses through getaddrinfo every time.

@@ -27,6 +27,8 @@ HELP = (
     ("/nick newname", "change your nickname"),
     ("/topic [text]", "show or set the room's topic"),
     ("/away [message]", "mark yourself away; /away alone: back"),
+    ("/login [account] password", "log in to your account (default: your nick)"),
+    ("/register password", "create an account named after your nick"),
     ("/clear", "clear this conversation's view"),
     ("/quit [message]", "log out (also {quit})"),
     ("/help", "this list"),
@@ -58,6 +60,7 @@ class Sender(Protocol):
     def change_nick(self, nick: str) -> None: ...
     def set_topic(self, channel: str, topic: str) -> None: ...
     def set_away(self, message: str) -> None: ...
+    def log_in(self, account: str, password: str, register: bool = False) -> None: ...
 
 
 def run_input(
@@ -147,6 +150,15 @@ def run_input(
     if verb == "away":
         sender.set_away(rest)
         return "", Update()
+    if verb in ("login", "register"):
+        words = rest.split()
+        if not words or len(words) > (2 if verb == "login" else 1):
+            usage = "/login [account] password" if verb == "login" else "/register password"
+            return "", info(f"Usage: {usage}", kind="error")
+        account = words[0] if len(words) == 2 else model.nick
+        sender.log_in(account, words[-1], verb == "register")
+        doing = "Creating the account" if verb == "register" else "Logging in as"
+        return "", info(f"{doing} {account}…")
     return "", info(f"Unknown command /{verb}. {SHORT_HELP}", kind="error")
 
 

@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable
 
 from chinwag.certs import fingerprint_hex
 from chinwag.client import events as ev
+from chinwag.client.login import Login, is_local
 from chinwag.client.session import DEFAULT_CAPS, NickInUseMode, Session
 from chinwag.client.trust import (
     PLAIN_PORT,
@@ -145,11 +146,14 @@ class Client:
         pins: PinStore | None = None,
         verify_context: ssl.SSLContext | None = None,
         default_ports: tuple[int, int] = (PLAIN_PORT, TLS_PORT),
+        account: tuple[str, str] | None = None,
+        register: bool = False,
     ) -> None:
         """``tls``: None tries TLS first (see :func:`chinwag.client.trust.plan`, which
         ``default_ports`` = (plain, TLS) feeds); ``announced_fingerprint``: what the
         server announces on the LAN; ``verify_context``: the CAs to trust (the system's
-        by default)."""
+        by default); ``account``: (name, password) to log in with (SCRAM-SHA-256, or
+        PLAIN over TLS), and ``register`` to create that account first (REGISTER)."""
         self.host = host
         self.port = port
         self.plan: Plan = plan(port, tls, plain_port=default_ports[0], tls_port=default_ports[1])
@@ -159,6 +163,8 @@ class Client:
         self.verify_context = verify_context  # made when first needed (loading CAs takes time)
         self.nick = nick
         self.password = password
+        self.account = account
+        self.register = register
         self.username = username
         self.realname = realname
         self.want_caps = frozenset(want_caps)
@@ -223,6 +229,11 @@ class Client:
     def set_away(self, message: str) -> None:
         self.call(lambda s: s.set_away(message))
 
+    def log_in(self, account: str, password: str, register: bool = False) -> None:
+        """/login or /register now; reconnects log in to that account from then on."""
+        self.account = (account, password)
+        self.call(lambda s: s.login_now(account, password, register=register))
+
     def raw(self, line: str) -> None:
         self.call(lambda s: s.raw(line))
 
@@ -244,6 +255,8 @@ class Client:
     # -- loop thread --------------------------------------------------------------------------
 
     def _post(self, event: ev.Event) -> None:
+        if isinstance(event, ev.LoggedIn):
+            self.register = False  # the account exists now: reconnects log in to it
         self.events.put(event)
 
     def _flush(self) -> None:
@@ -284,6 +297,14 @@ class Client:
             with contextlib.suppress(Exception):
                 loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
+
+    def _login(self) -> Login | None:
+        """A fresh login for the next connection: REGISTER the first time if asked,
+        then (once the account exists) SASL on every reconnect."""
+        if self.account is None:
+            return None
+        name, password = self.account
+        return Login(name, password, register=self.register)
 
     async def _sleep(self, delay: float) -> None:
         assert self._wake is not None
@@ -328,6 +349,8 @@ class Client:
                 nick_in_use="auto" if had_session else self.nick_in_use,
                 rejoin=rejoin,
                 reconnected=had_session,
+                login=self._login(),
+                secure=writer.get_extra_info("ssl_object") is not None or is_local(self.host),
             )
             self._session, self._writer = session, writer
             writer.write(b"".join(line.encode() + b"\r\n" for line in session.start()))

@@ -22,6 +22,7 @@ class Member:
     nick: str
     prefixes: str = ""  # mode marks, highest first, e.g. "@+" (all of them with multi-prefix)
     away: bool = False
+    account: str = ""  # the account they are logged in to, when the server says
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,9 @@ class ConnectFailed(Event):
 
     ``kind`` is one of "refused", "unknown-host", "timeout", "network", "tls" (the
     encrypted handshake failed), "plain-refused" (only plain text was possible and the
-    person refuses it), "nick-in-use", "bad-nick", "bad-password", "server-error".
+    person refuses it), "nick-in-use", "bad-nick", "bad-password", "server-error", and
+    for accounts "wrong-password", "locked", "account-taken", "weak-password",
+    "login-unavailable" (see :mod:`chinwag.client.login`).
     ``suggestion`` is a free nickname when ``kind`` is "nick-in-use" (the client checked
     it before giving up).
     """
@@ -88,6 +91,23 @@ class ConnectFailed(Event):
     message: str
     nick: str = ""
     suggestion: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedIn(Event):
+    """We are logged in to ``account`` (SASL, or an account just created)."""
+
+    account: str
+    created: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoginFailed(Event):
+    """A /login or /register after connecting did not work (``kind`` as in
+    :mod:`chinwag.client.login`)."""
+
+    kind: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)

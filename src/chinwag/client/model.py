@@ -192,6 +192,7 @@ class ChatModel:
         self.windows: set[str] = set()  # private conversations shown in their own window
         self.focused_window = ""  # the private window with the keyboard focus, if any
         self.nick = ""
+        self.account = ""  # the account we are logged in to
         self.network = ""
         self.casemapping = "rfc1459"
         self.fold: Callable[[str], str] = folder("rfc1459")
@@ -249,6 +250,8 @@ class ChatModel:
         rows = []
         for m in sorted(conv.members, key=rank):
             label = f"{m.prefixes[:1]}{m.nick}"
+            if m.account:
+                label += " ✓"  # logged in to an account
             if m.away:
                 label += "  (away)"
             rows.append(MemberRow(m.nick, label, m.away))
@@ -445,6 +448,18 @@ class ChatModel:
         update = Update(status=True)
         if not e.tls:
             self._add(SERVER, Line(e.time, "error", PLAIN_WARNING + "."), update)
+        return update
+
+    def _on_LoggedIn(self, e: ev.LoggedIn) -> Update:
+        self.account = e.account
+        what = "Account created; you are logged in" if e.created else "Logged in"
+        update = Update(status=True)
+        self._add(SERVER, Line(e.time, "info", f"{what} as {e.account}."), update)
+        return update
+
+    def _on_LoginFailed(self, e: ev.LoginFailed) -> Update:
+        update = Update()
+        self._add(self.current, Line(e.time, "error", e.message), update)
         return update
 
     def _on_Registered(self, e: ev.Registered) -> Update:

@@ -45,6 +45,7 @@ from datetime import datetime
 from typing import Literal
 
 from chinwag.client import events as ev
+from chinwag.client.login import Login, Outcome
 from chinwag.proto import numerics as n
 from chinwag.proto.casemap import CASEMAPPINGS, folder
 from chinwag.proto.message import Message
@@ -58,6 +59,7 @@ DEFAULT_CAPS = frozenset(
         "extended-join",
         "batch",
         "labeled-response",
+        "account-notify",
     }
 )
 # Bytes of text per PRIVMSG line: leaves room in the 512-byte line for the prefix the
@@ -136,8 +138,18 @@ class Session:
         rejoin: Iterable[str] = (),
         reconnected: bool = False,
         clock: Callable[[], float] = time.time,
+        login: Login | None = None,
+        secure: bool = False,
     ) -> None:
+        """``login``: log in (or register) while connecting; ``secure``: the connection
+        is encrypted or to this machine (PLAIN may be used)."""
         self.requested_nick = nick
+        self.login = login
+        self.secure = secure
+        self.account = ""  # the account we are logged in to
+        self.accounts: dict[str, str] = {}  # folded nick -> account, as far as we know
+        if login is not None and not login.register:
+            want_caps = {*want_caps, "sasl"}
         self.nick = nick
         self.username = username
         self.realname = realname
@@ -164,7 +176,7 @@ class Session:
         self.ready = False  # Registered event sent (end of MOTD)
         self.finished = False  # registration gave up; close after sending queued lines
         self.error_reason = ""
-        self._phase: Literal["probe", "caps", "welcome", "done"] = "probe"
+        self._phase: Literal["probe", "caps", "login", "welcome", "done"] = "probe"
         self._probe_nick = nick
         self._probe_failed = False
         self._tries = 0
@@ -220,7 +232,7 @@ class Session:
 
     def _snapshot(self, ch: _Channel) -> tuple[ev.Member, ...]:
         return tuple(
-            ev.Member(nick, prefixes, key in self.away_nicks)
+            ev.Member(nick, prefixes, key in self.away_nicks, self.accounts.get(key, ""))
             for key, (nick, prefixes) in ch.members.items()
         )
 
@@ -353,12 +365,10 @@ class Session:
                 else:
                     self.caps.add(cap)
             if self._phase == "caps":
-                self._send("CAP", "END")
-                self._phase = "welcome"
+                self._caps_settled()
         elif sub == "NAK":
             if self._phase == "caps":
-                self._send("CAP", "END")
-                self._phase = "welcome"
+                self._caps_settled()
         elif sub == "NEW":
             offered = {c.partition("=")[0] for c in msg.params[-1].split()}
             request = sorted((self.want_caps & offered) - self.caps)
@@ -367,6 +377,65 @@ class Session:
         elif sub == "DEL":
             for cap in msg.params[-1].split():
                 self.caps.discard(cap)
+
+    def _caps_settled(self) -> None:
+        """Capabilities are agreed: log in first if asked to, then end negotiation."""
+        if self.login is not None and self.login.done is None:
+            lines, outcome = self.login.begin(self.offered_caps, self.secure)
+            self._login_lines(lines, outcome)
+            if outcome is None:
+                self._phase = "login"
+            return
+        self._send("CAP", "END")
+        self._phase = "welcome"
+
+    def _login_lines(self, lines: list[Message], outcome: Outcome | None) -> None:
+        self._out.extend(line.to_line() for line in lines)
+        if outcome is None:
+            return
+        login = self.login
+        self.login = None
+        if outcome.account:
+            self.account = outcome.account
+            created = login is not None and login.register
+            self._emit(ev.LoggedIn(outcome.account, created, time=self._now))
+        elif not self.registered:
+            self._fail(outcome.kind, outcome.message)
+            return
+        else:
+            self._emit(ev.LoginFailed(outcome.kind, outcome.message, time=self._now))
+        if not self.registered and self._phase == "login":
+            self._send("CAP", "END")
+            self._phase = "welcome"
+
+    def _on_login(self, msg: Message) -> None:
+        """AUTHENTICATE, 900-908, REGISTER and FAIL REGISTER: the login in progress."""
+        if msg.command == n.RPL_LOGGEDIN:
+            self.account = msg.param(2)
+            return
+        if self.login is None:
+            return
+        try:
+            lines, outcome = self.login.feed(msg)
+        except Exception:  # a SCRAM server that could not prove it knows our keys
+            lines, outcome = [], Outcome(None, "login-unavailable", "The server's proof was wrong.")
+        self._login_lines(lines, outcome)
+
+    def _on_account(self, msg: Message) -> None:
+        """account-notify: someone logged in (or out, ``*``)."""
+        nkey = self.fold(msg.nick or "")
+        account = msg.param(0)
+        if account in ("*", ""):
+            self.accounts.pop(nkey, None)
+        else:
+            self.accounts[nkey] = account
+        self._mark_nick(nkey)
+
+    def login_now(self, account: str, password: str, *, register: bool = False) -> None:
+        """/login or /register once connected (the server allows SASL after registering)."""
+        self.login = Login(account, password, register=register)
+        lines, outcome = self.login.begin(self.offered_caps, self.secure)
+        self._login_lines(lines, outcome)
 
     def _on_welcome(self, msg: Message) -> None:
         self.registered = True
@@ -556,7 +625,10 @@ class Session:
         realname = msg.param(2) if "extended-join" in self.caps else ""
         if self.is_me(nick):
             self.channels[key] = _Channel(channel)
-            self._send("WHO", channel)
+            if "WHOX" in self.isupport:  # with accounts: who is logged in
+                self._send("WHO", channel, "%tcnfa,1")
+            else:
+                self._send("WHO", channel)
             self._who_pending.add(key)
             self._emit(ev.Joined(channel, nick, True, time=self._now))
             return
@@ -564,6 +636,8 @@ class Session:
         if ch is None:
             return
         ch.members[self.fold(nick)] = (nick, "")
+        if account and account != "*":
+            self.accounts[self.fold(nick)] = account
         self._dirty.add(key)
         self._emit(
             ev.Joined(
@@ -707,16 +781,27 @@ class Session:
             ch.names_pending = None
         self._dirty.add(key)
 
+    def _on_whox_reply(self, msg: Message) -> None:
+        # <me> 1 <channel> <nick> <flags> <account>  (our WHO %tcnfa,1)
+        if msg.param(1) != "1" or len(msg.params) < 6:
+            return
+        nkey = self.fold(msg.param(3))
+        if msg.param(5) not in ("0", ""):
+            self.accounts[nkey] = msg.param(5)
+        self._who_member(msg.param(2), msg.param(3), msg.param(4))
+
     def _on_who_reply(self, msg: Message) -> None:
         if len(msg.params) < 7:
             return
-        nick, flags = msg.param(5), msg.param(6)
+        self._who_member(msg.param(1), msg.param(5), msg.param(6))
+
+    def _who_member(self, channel: str, nick: str, flags: str) -> None:
         nkey = self.fold(nick)
         if flags.startswith("G"):
             self.away_nicks.add(nkey)
         elif flags.startswith("H"):
             self.away_nicks.discard(nkey)
-        ch = self.channels.get(self.fold(msg.param(1)))
+        ch = self.channels.get(self.fold(channel))
         if ch is not None and nkey in ch.members:
             prefixes = self._sort_prefixes("".join(c for c in flags if c in self.prefix_symbols))
             ch.members[nkey] = (ch.members[nkey][0], prefixes)
@@ -893,6 +978,17 @@ _HANDLERS: dict[str, Callable[[Session, Message], None]] = {
     n.RPL_NAMREPLY: Session._on_names,
     n.RPL_ENDOFNAMES: Session._on_end_of_names,
     n.RPL_WHOREPLY: Session._on_who_reply,
+    n.RPL_WHOSPCRPL: Session._on_whox_reply,
+    "ACCOUNT": Session._on_account,
+    "AUTHENTICATE": Session._on_login,
+    "REGISTER": Session._on_login,
+    "FAIL": Session._on_login,
+    n.RPL_LOGGEDIN: Session._on_login,
+    n.RPL_SASLSUCCESS: Session._on_login,
+    n.ERR_SASLFAIL: Session._on_login,
+    n.ERR_SASLTOOLONG: Session._on_login,
+    n.ERR_SASLABORTED: Session._on_login,
+    n.ERR_SASLALREADY: Session._on_login,
     n.RPL_ENDOFWHO: Session._on_end_of_who,
     n.RPL_AWAY: Session._on_rpl_away,
     n.RPL_NOWAWAY: Session._on_own_away,

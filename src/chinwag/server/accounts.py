@@ -109,10 +109,8 @@ class AccountService:
         return user.account
 
     def scram_keys(self, name: str) -> ScramKeys | None:
-        account = self.lookup(name)
-        if account is None or account.locked_until > time.time():
-            return None
-        return account.credentials.scram
+        account = self.lookup(name)  # a lock-out is checked before the proof (see gate)
+        return None if account is None else account.credentials.scram
 
     def may_send_password(self, user: User) -> bool:
         """PLAIN and REGISTER carry the password itself: only over TLS or from loopback,
