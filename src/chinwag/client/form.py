@@ -29,6 +29,11 @@ class ConnectRequest:
     tls: bool | None = None  # None: TLS first (see chinwag.client.trust.plan)
     fingerprint: str = ""  # what the server announces on the LAN, if it was found there
     refuse_plain: bool = False
+    account_password: str | None = None  # log in to the account named after the nick
+    register: bool = False  # create that account first
+
+    def __repr__(self) -> str:  # the passwords stay out of logs and tracebacks
+        return f"ConnectRequest({self.host!r}, {self.port}, {self.nick!r})"
 
 
 def parse_server(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, int | None]:
@@ -54,10 +59,21 @@ def parse_port(text: str) -> int | None:
     return port if 0 < port < 65536 else None
 
 
+MIN_ACCOUNT_PASSWORD = 8  # as the server asks (chinwag.auth.credentials)
+
+
 def validate(
-    host: str, port: str, nick: str, password: str = ""
+    host: str,
+    port: str,
+    nick: str,
+    password: str = "",
+    account_password: str = "",
+    register: bool = False,
 ) -> tuple[ConnectRequest | None, dict[str, str]]:
-    """Check the fields; returns (request, {}) or (None, {field: message})."""
+    """Check the fields; returns (request, {}) or (None, {field: message}).
+
+    ``account_password`` logs in to the account named after the nickname; with
+    ``register`` that account is created first."""
     errors: dict[str, str] = {}
     host = host.strip()
     port_value = parse_port(port)
@@ -74,9 +90,20 @@ def validate(
         errors["nick"] = "Choose a nickname."
     elif not is_valid_nick(nick):
         errors["nick"] = f"Nicknames use {NICK_RULES}."
+    if register and len(account_password) < MIN_ACCOUNT_PASSWORD:
+        errors["account_password"] = (
+            f"Choose a password of at least {MIN_ACCOUNT_PASSWORD} characters for the account."
+        )
     if errors or port_value is None:
         return None, errors
-    return ConnectRequest(host.strip("[]"), port_value, nick, password or None), {}
+    return ConnectRequest(
+        host.strip("[]"),
+        port_value,
+        nick,
+        password or None,
+        account_password=account_password or None,
+        register=register,
+    ), {}
 
 
 def explain_failure(failure: ev.ConnectFailed) -> tuple[str, str]:
@@ -90,6 +117,12 @@ def explain_failure(failure: ev.ConnectFailed) -> tuple[str, str]:
         return "nick", f"The nickname {failure.nick} is in use. Please choose another."
     if failure.kind == "bad-nick":
         return "nick", failure.message
+    if failure.kind in ("wrong-password", "locked", "weak-password"):
+        return "account_password", failure.message
+    if failure.kind == "account-taken":
+        return "nick", failure.message
+    if failure.kind == "login-unavailable":
+        return "account_password", failure.message
     if failure.kind == "bad-password":
         return "password", f"The server refused the password: {failure.message}"
     if failure.kind in ("unknown-host", "refused", "timeout", "network", "tls", "plain-refused"):

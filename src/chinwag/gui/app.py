@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
 from chinwag.client import events as ev
+from chinwag.client import secrets
 from chinwag.client.commands import KEPT_WHILE_DISCONNECTED, needs_connection, run_input
 from chinwag.client.connection import Client
 from chinwag.client.form import ConnectRequest, explain_failure, validate
@@ -68,10 +69,12 @@ def lan_discovery(on_change: Callable[[Sequence[Any]], None]) -> Closable | None
 
 def make_client(request: ConnectRequest) -> Client:
     username = request.nick.lower()[:10] or "chinwag"
+    account = (request.nick, request.account_password) if request.account_password else None
     return Client(
         request.host, request.port, request.nick, password=request.password,
         username=username, realname=request.nick, tls=request.tls,
         announced_fingerprint=request.fingerprint, refuse_plain=request.refuse_plain,
+        account=account, register=request.register,
     )  # fmt: skip
 
 
@@ -126,6 +129,8 @@ class App:
             host=settings.host, port=str(settings.port), nick=settings.nick, password=""
         )
         self.connect_view.set_refuse_plain(settings.refuse_plain)
+        self.connect_view.set_keyring(secrets.available())
+        self.connect_view.fill(account_password=secrets.load(settings.host, settings.nick))
         self.connect_view.pack(fill="both", expand=True)
         self.connect_view.focus_first_empty()
         self._browser: Closable | None = None
@@ -142,7 +147,8 @@ class App:
         view = self.connect_view
         values = view.values()
         request, errors = validate(values["host"], values["port"], values["nick"],
-                                   values["password"])  # fmt: skip
+                                   values["password"], values["account_password"],
+                                   view.creating_account())  # fmt: skip
         view.show_errors(errors)
         if request is None:
             view.set_status("")
@@ -455,6 +461,8 @@ class App:
         if isinstance(event, ev.TrustNeeded):
             self._trust_needed(event)
             return
+        if isinstance(event, ev.LoggedIn):
+            self._keep_password(event.account)
         if self.chat is None:
             if isinstance(event, ev.ConnectFailed):
                 self._connect_failed(event)
@@ -472,6 +480,14 @@ class App:
                 self.connect_view.set_status(self.model.status, error=False)
             return
         self._show(self.model.apply(event))
+
+    def _keep_password(self, account: str) -> None:
+        """Logged in: keep the password in the system keyring, if there is one."""
+        request = self.request
+        if request is not None and request.account_password:
+            secrets.save(request.host, account, request.account_password)
+        if request is not None and request.register:  # next time: log in, not register
+            self.connect_view.set_register(False)
 
     def _remember(self) -> None:
         request = self.request

@@ -1,4 +1,5 @@
-"""The connect dialog: server, port, nickname, password, and servers found on the LAN.
+"""The connect dialog: server, port, nickname, account password (and "create an
+account"), server password, and servers found on the LAN.
 
 A frame inside the main window (not a modal toplevel), so tests drive it like any other
 widget. Checking the fields and wording failures live in :mod:`chinwag.client.form`;
@@ -17,7 +18,9 @@ from typing import Any
 
 from chinwag.gui.theme import Palette, style_listbox
 
-FIELDS = ("host", "port", "nick", "password")
+FIELDS = ("host", "port", "nick", "account_password", "password")
+KEYRING_NOTE = "Saved in your system keyring."
+NO_KEYRING_NOTE = "No system keyring here: the password is not saved."
 
 
 def found_port(server: Any) -> tuple[int, bool]:
@@ -61,7 +64,13 @@ class ConnectView(ttk.Frame):
         self.found_list.bind("<<ListboxSelect>>", self._on_pick)
         self.found_list.bind("<Double-Button-1>", lambda e: self.on_connect())
 
-        labels = {"host": "Server", "port": "Port", "nick": "Nickname", "password": "Password"}
+        labels = {
+            "host": "Server",
+            "port": "Port",
+            "nick": "Nickname",
+            "account_password": "Account password",
+            "password": "Server password",
+        }
         row = 4
         for name in FIELDS:
             ttk.Label(box, text=labels[name]).grid(
@@ -70,7 +79,7 @@ class ConnectView(ttk.Frame):
             entry = ttk.Entry(
                 box,
                 width=8 if name == "port" else 32,
-                show="•" if name == "password" else "",
+                show="•" if name.endswith("password") else "",
             )
             entry.grid(row=row, column=1, sticky="w" if name == "port" else "we", pady=(6, 0))
             entry.bind("<Return>", lambda e: self.on_connect())
@@ -80,6 +89,8 @@ class ConnectView(ttk.Frame):
             err.grid(row=row + 1, column=1, sticky="w")
             self.error_labels[name] = err
             row += 2
+            if name == "account_password":
+                row = self._account_row(box, fonts, row)
         ttk.Label(box, text="(optional)", style="Muted.TLabel", font=fonts["small"]).grid(
             row=row - 1, column=1, sticky="e"
         )
@@ -99,6 +110,31 @@ class ConnectView(ttk.Frame):
         )
         self.button.grid(row=row + 1, column=1, sticky="e", pady=(12, 0))
         self._box = box
+
+    def _account_row(self, box: ttk.Frame, fonts: dict[str, tkfont.Font], row: int) -> int:
+        """Under the account password: "create an account" and whether it is kept."""
+        self._register_var = f"chinwag_register_{id(self)}"
+        self.register_check = ttk.Checkbutton(
+            box, text="Create an account with this nickname", style="Muted.TCheckbutton"
+        )
+        self.register_check["variable"] = self._register_var
+        self.register_check.grid(row=row, column=1, sticky="w")
+        self.setvar(self._register_var, "0")
+        self.keyring_note = ttk.Label(box, text="", style="Muted.TLabel", font=fonts["small"])
+        self.keyring_note.grid(row=row + 1, column=1, sticky="w")
+        return row + 2
+
+    def creating_account(self) -> bool:
+        return str(self.getvar(self._register_var)) in ("1", "True", "true")
+
+    def set_register(self, on: bool) -> None:
+        self.setvar(self._register_var, "1" if on else "0")
+
+    def set_keyring(self, available: bool) -> None:
+        self.keyring_note.configure(text=KEYRING_NOTE if available else NO_KEYRING_NOTE)
+
+    def keyring_text(self) -> str:
+        return str(self.keyring_note.cget("text"))
 
     # -- fields -------------------------------------------------------------------------------
 

@@ -72,10 +72,11 @@ class AccountsSQL:
     room_queue: dict[str, Room | None]  # folded name -> snapshot (None: delete)
 
     @contextmanager
-    def _meta(self) -> Iterator[sqlite3.Connection]:
-        """The accounts connection, in one transaction."""
+    def _meta(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """The accounts connection, in one transaction: a deferred one to read (readers
+        never wait for the history writer in WAL mode), an immediate one to write."""
         with self.meta_lock:
-            self.meta.execute("BEGIN IMMEDIATE")
+            self.meta.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield self.meta
             except BaseException:
@@ -113,7 +114,7 @@ class AccountsSQL:
     def add_account(self, name: str, credentials: Credentials, at: float) -> bool:
         s = credentials.scram
         try:
-            with self._meta() as db:
+            with self._meta(write=True) as db:
                 db.execute(
                     "INSERT INTO accounts (name_key, name, password_hash, scram_salt,"
                     " scram_stored_key, scram_server_key, scram_iterations, created)"
@@ -135,7 +136,7 @@ class AccountsSQL:
 
     def set_credentials(self, name: str, credentials: Credentials) -> bool:
         s = credentials.scram
-        with self._meta() as db:
+        with self._meta(write=True) as db:
             cur = db.execute(
                 "UPDATE accounts SET password_hash = ?, scram_salt = ?, scram_stored_key = ?,"
                 " scram_server_key = ?, scram_iterations = ? WHERE name_key = ?",
@@ -152,7 +153,7 @@ class AccountsSQL:
 
     def delete_account(self, name: str) -> bool:
         key = self.fold(name)
-        with self._meta() as db:
+        with self._meta(write=True) as db:
             db.execute("DELETE FROM account_certs WHERE account_key = ?", (key,))
             return db.execute("DELETE FROM accounts WHERE name_key = ?", (key,)).rowcount > 0
 
@@ -162,7 +163,7 @@ class AccountsSQL:
             return [a for a in (self._account(db, r) for r in rows.fetchall()) if a is not None]
 
     def set_locked_until(self, name: str, until: float) -> bool:
-        with self._meta() as db:
+        with self._meta(write=True) as db:
             cur = db.execute(
                 "UPDATE accounts SET locked_until = ? WHERE name_key = ?", (until, self.fold(name))
             )
@@ -170,7 +171,7 @@ class AccountsSQL:
 
     def add_certfp(self, name: str, fingerprint: str) -> bool:
         key, fp = self.fold(name), fingerprint.lower()
-        with self._meta() as db:
+        with self._meta(write=True) as db:
             if db.execute("SELECT 1 FROM accounts WHERE name_key = ?", (key,)).fetchone() is None:
                 return False
             owner = db.execute(
@@ -184,7 +185,7 @@ class AccountsSQL:
             return True
 
     def del_certfp(self, name: str, fingerprint: str) -> bool:
-        with self._meta() as db:
+        with self._meta(write=True) as db:
             cur = db.execute(
                 "DELETE FROM account_certs WHERE fingerprint = ? AND account_key = ?",
                 (fingerprint.lower(), self.fold(name)),
