@@ -25,6 +25,7 @@ from pathlib import Path
 from tkinter import filedialog, messagebox, simpledialog, ttk
 from tkinter import font as tkfont
 
+from chinwag.admin.accounts import AccountsModel, AccountsPanel
 from chinwag.admin.model import (
     BAN_DURATIONS,
     AdminModel,
@@ -282,9 +283,16 @@ class AdminWindow:
 
         panes = ttk.PanedWindow(root, orient="horizontal")
         panes.grid(row=2, column=0, sticky="nsew", padx=8, pady=4)
-        left = ttk.Frame(panes)
+        self.tabs = ttk.Notebook(panes)
+        left = ttk.Frame(self.tabs)
         right = ttk.Frame(panes)
-        panes.add(left, weight=3)
+        self.tabs.add(left, text="People")
+        self.accounts_panel = AccountsPanel(
+            self.tabs, AccountsModel(self.config_from_fields), self._report_text
+        )
+        self.tabs.add(self.accounts_panel, text="Accounts")
+        self.tabs.bind("<<NotebookTabChanged>>", lambda _e: self._on_tab())
+        panes.add(self.tabs, weight=3)
         panes.add(right, weight=2)
         left.columnconfigure(0, weight=1)
         left.rowconfigure(0, weight=3)
@@ -513,6 +521,13 @@ class AdminWindow:
         return next((p for p in people if p.nick == nick), None)
 
     # -- actions -------------------------------------------------------------------------
+
+    def _on_tab(self) -> None:
+        if str(self.tabs.tk.call(self.tabs, "select")) == str(self.accounts_panel):
+            self.accounts_panel.refresh()
+
+    def _report_text(self, title: str, text: str) -> None:
+        show_error(self.root, title, text)
 
     def _report(self, title: str, exc: Exception) -> None:
         show_error(self.root, title, str(exc) or type(exc).__name__)

@@ -210,7 +210,7 @@ class AccountService:
         )
         self._notify(user, account)
         self.server.emit(
-            "login",
+            "account",
             f"{user.nick} ({user.address}) logged in as {account} ({how})",
             address=user.address,
         )

@@ -62,7 +62,7 @@ Dispatcher = Callable[["Server", User, Message], None]
 
 # Events that IRC operators also see as server notices.
 SNOTICE_KINDS = frozenset(
-    {"connect", "register", "quit", "kill", "ban", "oper", "error", "storage"}
+    {"connect", "register", "quit", "kill", "ban", "oper", "error", "storage", "login"}
 )
 
 
