@@ -7,16 +7,20 @@ auto-join, counting, timing, clean-up), never how fast anything is.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chinwag.auth.credentials import make_credentials
 from chinwag.bench import main
+from chinwag.storage.sqlite import SQLiteStorage
 from chinwag.transport.runner import ServerRunner
 from tests.support import TIMEOUT
 
@@ -78,6 +82,28 @@ def test_connect_holds_every_client_and_reads_server_memory(server: ServerRunner
     assert r["registrations_per_s"] > 0
     assert isinstance(r["rss_per_conn_bytes"], int)
     assert r["server_cpu_s"] is not None
+
+
+@pytest.mark.parametrize("mechanism", ["plain", "scram"])
+def test_connect_with_sasl_logs_every_client_in(
+    make_server: Callable[..., ServerRunner],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    mechanism: str,
+) -> None:
+    caplog.set_level(logging.INFO, logger="chinwag")
+    server = make_server()
+    storage = SQLiteStorage.in_dir(tmp_path / "data")
+    storage.add_account("benchacct", make_credentials("bench-password"), time.time())
+    storage.close()
+    r = bench(server.port, "connect", "--count", "4", "--concurrency", "2", "--hold", "0",
+              "--sasl", mechanism, "--account", "benchacct:bench-password")  # fmt: skip
+    assert r["ok"] and r["registered"] == 4, r
+    used = "PLAIN" if mechanism == "plain" else "SCRAM-SHA-256"
+    assert caplog.text.count(f"logged in as benchacct ({used})") == 4
+    bad = bench(server.port, "connect", "--count", "1", "--hold", "0",
+                "--sasl", mechanism, "--account", "benchacct:wrong-password")  # fmt: skip
+    assert not bad["ok"] and "904" in " ".join(bad["errors"])
 
 
 def test_generator_reports_its_own_cpu(server: ServerRunner) -> None:

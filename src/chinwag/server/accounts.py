@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chinwag.server")
 T = TypeVar("T")
-
-RETRY_BUSY = 0.25  # seconds before retrying an attempt whose address has a check in flight
 
 
 class Worker(Protocol):
@@ -92,6 +91,8 @@ class AccountService:
             lockout=cfg.lockout_seconds,
         )
         self.in_flight: set[str] = set()  # addresses with a password check running
+        # Attempts waiting for their address's check to finish (then released at once).
+        self.queued: dict[str, deque[Callable[[], None]]] = {}
         self.deferred: list[tuple[float, Callable[[], None]]] = []  # (monotonic due, retry)
         self.clock: Callable[[], float] = time.monotonic  # the throttle's clock (tests move it)
         self.failures = 0  # failed logins since start (shown to operators)
@@ -133,9 +134,10 @@ class AccountService:
         if account is not None and account.locked_until > now:
             fail(LoginResult(None, "locked", account.locked_until))
             return
-        wait = self.throttle.wait(user.ip, self.clock())
         if user.ip in self.in_flight:
-            wait = max(wait, RETRY_BUSY)
+            self.queued.setdefault(user.ip, deque()).append(lambda: self.gate(user, name, go, fail))
+            return
+        wait = self.throttle.wait(user.ip, self.clock())
         if wait > 0:
             self.deferred.append((self.clock() + wait, lambda: self.gate(user, name, go, fail)))
             return
@@ -156,17 +158,30 @@ class AccountService:
             stored = account.credentials.password_hash
 
             def finish(ok: bool) -> None:
-                self.in_flight.discard(user.ip)
                 if ok:
                     self.record_success(user, account.name)
-                    done(LoginResult(account.name))
+                    result = LoginResult(account.name)
                 else:
                     until = self.record_failure(user, account.name, "wrong password")
-                    done(LoginResult(None, "wrong", until or 0.0))
+                    result = LoginResult(None, "wrong", until or 0.0)
+                self.release(user.ip)  # after the failure counts: the next one waits
+                done(result)
 
             self.worker(lambda: verify_password(stored, password), finish)
 
         self.gate(user, name, go, done)
+
+    def release(self, ip: str) -> None:
+        """The check for ``ip`` is over: the next attempt from there goes now (through
+        :meth:`gate`, so after its throttle delay if this one failed: callers count
+        the result first)."""
+        self.in_flight.discard(ip)
+        waiting = self.queued.get(ip)
+        if waiting:
+            retry = waiting.popleft()
+            if not waiting:
+                del self.queued[ip]
+            retry()
 
     def record_failure(self, user: User, account: str | None, why: str) -> float | None:
         """Count a failed login; returns the lock-out's end if this failure locked it."""

@@ -255,7 +255,7 @@ def handle_register(server: Server, user: User, msg: Message) -> None:
             return None
 
     def done(created: bool | None) -> None:
-        server.accounts.in_flight.discard(user.ip)
+        server.accounts.release(user.ip)
         if created is None:
             _register_fail(
                 server, user, "TEMPORARILY_UNAVAILABLE", account, "Could not save the account"
