@@ -44,6 +44,7 @@ screenshots: $(VENV)/.dev-stamp
 	$(BIN)/python scripts/screenshot-client docs/client-dark.png --dark
 	$(BIN)/python scripts/screenshot-admin
 	$(BIN)/python scripts/screenshot-accounts
+	$(BIN)/python scripts/screenshot-web
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -312,6 +312,8 @@ function renderSidebar() {
     select(buf);
     closePanels();
   });
+  const others = [...state.buffers.values()].filter((b) => b !== state.current);
+  $("menu-button").classList.toggle("unread", others.some((b) => b.unread > 0));
   titleUnread = [...state.buffers.values()].reduce((n, b) => n + (b.highlight ? b.unread : 0), 0);
   document.title = titleUnread ? `(${titleUnread}) chinwag` : "chinwag";
 }
