@@ -33,6 +33,7 @@ from typing import Any
 
 from chinwag.bench import scenarios
 from chinwag.bench.measure import resolve_loopback, source_addresses
+from chinwag.bench.ws import WsConnector
 from chinwag.errors import LocalError
 
 SCENARIOS = ("fanout", "paced", "dm", "connect")
@@ -111,6 +112,12 @@ def _common_options() -> argparse.ArgumentParser:
         type=_positive_float,
         default=120.0,
         help="overall deadline for the scenario in seconds",
+    )
+    g.add_argument(
+        "--websocket",
+        metavar="URL",
+        help="connect over IRC-over-WebSocket (text.ircv3.net) at URL, e.g. "
+        "ws://127.0.0.1:8080/ws, instead of TCP to --host/--port",
     )
     g.add_argument("--label", help="a name for the target, copied into the JSON line")
     return common
@@ -240,20 +247,26 @@ def _loop_factory() -> tuple[str, Callable[[], asyncio.AbstractEventLoop] | None
 
 async def _run(args: argparse.Namespace, family: int, address: str) -> scenarios.Result:
     loop = asyncio.get_running_loop()
+    sources = source_addresses(family, args.source_ips)
     target = scenarios.Target(
         host=args.host,
         port=args.port,
         address=address,
         family=family,
-        sources=source_addresses(family, args.source_ips),
+        sources=sources,
         password=args.password,
         oper=args.oper,
         umodes=args.umodes,
         sasl=(args.sasl, *args.account) if args.sasl else None,
         server_pid=args.server_pid,
+        websocket=WsConnector(args.websocket, sources) if args.websocket else None,
         deadline=loop.time() + args.timeout,
     )
-    return await _scenario_call(args, target)
+    try:
+        return await _scenario_call(args, target)
+    finally:
+        if target.websocket is not None:
+            await target.websocket.close()
 
 
 def run_scenario(args: argparse.Namespace) -> scenarios.Result:
@@ -268,6 +281,7 @@ def run_scenario(args: argparse.Namespace) -> scenarios.Result:
     with asyncio.Runner(loop_factory=factory) as runner:
         result = runner.run(_run(args, family, address))
     result["label"] = args.label
+    result["transport"] = "websocket" if args.websocket else "tcp"
     result["loop"] = loop_name
     result["fd_limit"] = fd_limit
     result["started"] = round(started, 3)

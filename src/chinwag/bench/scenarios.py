@@ -23,6 +23,7 @@ from typing import Any
 from chinwag.bench.conn import COUNT, DM, LINES, SAMPLE, Conn
 from chinwag.bench.measure import CpuMeter, latency_summary, process_rss_bytes
 from chinwag.bench.sasl import SaslLogin
+from chinwag.bench.ws import WsConnector
 
 Result = dict[str, Any]
 
@@ -54,6 +55,8 @@ class Target:
     umodes: str | None = None
     sasl: tuple[str, str, str] | None = None  # (plain|scram, account, password)
     server_pid: int | None = None
+    # Connect over IRC-over-WebSocket instead of TCP (see chinwag.bench.ws).
+    websocket: WsConnector | None = None
     deadline: float = 0.0  # loop.time() by which the whole scenario must be over
     run_id: str = field(
         default_factory=lambda: "".join(random.choices("bcdfghjklmnpqrstvwxz", k=3))
@@ -84,6 +87,15 @@ def _error_name(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:80]}" if text else type(exc).__name__
 
 
+async def _registered(conn: Conn, target: Target) -> Conn:
+    try:
+        await asyncio.wait_for(asyncio.shield(conn.registered), target.remaining())
+    except BaseException:
+        conn.abort()
+        raise
+    return conn
+
+
 async def open_clients(
     target: Target, count: int, role: str, concurrency: int
 ) -> tuple[list[Conn], Counter[str]]:
@@ -99,6 +111,9 @@ async def open_clients(
         async with gate:
             login = SaslLogin(*target.sasl) if target.sasl is not None else None
             conn = Conn(_nick(target, role, i), target.password, login)
+            if target.websocket is not None:
+                await asyncio.wait_for(target.websocket.connect(conn, i), target.remaining())
+                return await _registered(conn, target)
             source = sources[i % len(sources)]
             # A socket made by hand: create_connection(host, local_addr=...) would resolve
             # both addresses through getaddrinfo every time.
@@ -115,12 +130,7 @@ async def open_clients(
             except BaseException:
                 sock.close()
                 raise
-            try:
-                await asyncio.wait_for(asyncio.shield(conn.registered), target.remaining())
-            except BaseException:
-                conn.abort()
-                raise
-            return conn
+            return await _registered(conn, target)
 
     results = await asyncio.gather(*(one(i) for i in range(count)), return_exceptions=True)
     conns: list[Conn] = []

@@ -56,24 +56,62 @@ _OP_CLOSE = 0x8
 _FIN = 0x80
 
 
-def frame(opcode: int, payload: bytes) -> bytes:
-    """One unmasked, final WebSocket frame (RFC 6455 §5.2)."""
-    n = len(payload)
+_pack16 = struct.Struct("!BBH").pack
+_pack64 = struct.Struct("!BBQ").pack
+# Frame headers, made once: per opcode, for every length under 126, and for each
+# 16-bit length as it is first seen (IRC lines are 126..8703 bytes long at most).
+_SHORT = {op: [bytes((_FIN | op, n)) for n in range(126)] for op in (_OP_TEXT, _OP_BINARY)}
+_MEDIUM: dict[int, dict[int, bytes]] = {_OP_TEXT: {}, _OP_BINARY: {}}
+
+
+def header(opcode: int, n: int) -> bytes:
+    """The header of one unmasked, final frame of ``n`` payload bytes (RFC 6455 §5.2)."""
     if n < 126:
-        return bytes((_FIN | opcode, n)) + payload
+        short = _SHORT.get(opcode)
+        return short[n] if short is not None else bytes((_FIN | opcode, n))
     if n < 1 << 16:
-        return struct.pack("!BBH", _FIN | opcode, 126, n) + payload
-    return struct.pack("!BBQ", _FIN | opcode, 127, n) + payload
+        cache = _MEDIUM.get(opcode)
+        if cache is None:
+            return _pack16(_FIN | opcode, 126, n)
+        head = cache.get(n)
+        if head is None:
+            head = cache[n] = _pack16(_FIN | opcode, 126, n)
+        return head
+    return _pack64(_FIN | opcode, 127, n)
+
+
+def frame(opcode: int, payload: bytes) -> bytes:
+    return header(opcode, len(payload)) + payload
+
+
+# The last lines framed, per opcode: a channel message reaches every member with the
+# same capabilities as the same bytes, so a fan-out frames them once, not per member.
+_last: dict[int, tuple[bytes, bytes]] = {}
 
 
 def frames(data: bytes, opcode: int) -> bytes:
-    """The core's CRLF-ended lines as one frame per line."""
+    """The core's CRLF-ended lines as one frame per line, in one bytes object."""
+    last = _last.get(opcode)
+    if last is not None and last[0] == data:
+        return last[1]
+    out = _frames(data, opcode)
+    _last[opcode] = (data, out)
+    return out
+
+
+def _frames(data: bytes, opcode: int) -> bytes:
     if opcode == _OP_TEXT:
         try:
             data.decode()
         except UnicodeDecodeError:  # text frames must be UTF-8: repair, never refuse
             data = data.decode("utf-8", "replace").encode()
-    return b"".join(frame(opcode, line) for line in data.split(b"\r\n") if line)
+    parts: list[bytes] = []
+    add = parts.append
+    for line in data.split(b"\r\n"):
+        if line:
+            add(header(opcode, len(line)))
+            add(line)
+    return b"".join(parts)
 
 
 class WebSocketLink:
