@@ -43,11 +43,11 @@ DEFAULT_BAN_DURATION = "1 hour"
 STOP_REASON = "Server stopped by the admin"
 CLOSE_REASON = "Server shutting down"
 
-# The widest thing some columns show, so they are made wide enough for it in any font.
-COLUMN_SAMPLES = {"since": "2026-12-31 23:59", "idle": "23h 59m"}
+# The widest thing a column shows, so it is made wide enough for it in any font.
+COLUMN_SAMPLES = {"idle": "23h 59m"}
 PEOPLE_COLUMNS = (
-    ("nick", "Nick", 100),
-    ("address", "Address", 135),
+    ("nick", "Nick", 90),
+    ("address", "Address", 125),
     ("since", "Connected", 85),
     ("idle", "Idle", 55),
     ("rooms", "Rooms", 140),
@@ -374,7 +374,7 @@ class AdminWindow:
             stretch = name == columns[-1][0]
             if name in COLUMN_SAMPLES:
                 width = max(
-                    width, tkfont.nametofont("TkDefaultFont").measure(COLUMN_SAMPLES[name]) + 16
+                    width, tkfont.nametofont("TkDefaultFont").measure(COLUMN_SAMPLES[name]) + 12
                 )
             tree.column(name, width=width, minwidth=40, anchor="w", stretch=stretch)
         tree.grid(row=0, column=0, sticky="nsew")
