@@ -147,3 +147,20 @@ def test_a_tls_port_that_is_not_listening_is_an_error_with_tls(
     fill_and_connect(app, free_port(), "alice")
     pump(app.root, lambda: "refused" in app.connect_view.status_text())
     assert app.chat is None
+
+
+def test_a_certificate_changed_while_chatting_brings_back_the_question(
+    make_app: Callable[..., App], server: ServerRunner, listener: TLSListener, cert: Cert,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    PinStore().pin("127.0.0.1", listener.port, cert.fingerprint)
+    app = make_app(tls=True)
+    fill_and_connect(app, listener.port, "alice")
+    pump(app.root, lambda: app.chat is not None and "#lobby" in app.chat.sidebar_labels())
+    listener.use(make_cert(tmp_path / "certs", "other"))
+    assert server.call(lambda core: core.kill("alice", "test drop"))
+    dialog = dialog_of(app)  # the silent reconnect met another certificate
+    assert dialog.title() == CHANGED_TITLE
+    assert app.chat is None and app.client is None
+    dialog.cancel_button.invoke()
+    assert "did not trust" in app.connect_view.status_text()
