@@ -1,5 +1,5 @@
-"""Fixtures shared by every test package: a real chinwag server on 127.0.0.1, and a TLS
-port on it with a self-signed certificate."""
+"""Fixtures shared by every test package: a real chinwag server on 127.0.0.1, and one
+with a TLS port presenting a self-signed certificate."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from chinwag.proto.limits import Limits
 from chinwag.server.config import ServerConfig
 from chinwag.transport.runner import ServerRunner
-from tests.client.tls import Cert, TLSListener, make_cert
+from tests.tlsutil import Cert, TLSPort, make_cert
 
 
 def make_test_config(tmp_path: Path, **changes: Any) -> ServerConfig:
@@ -55,11 +55,12 @@ def server(make_server: Callable[..., ServerRunner]) -> ServerRunner:
 
 @pytest.fixture
 def cert(tmp_path: Path) -> Cert:
-    """A self-signed ECDSA certificate for 127.0.0.1 (as a chinwag server makes its own)."""
+    """A self-signed ECDSA certificate (as a chinwag server makes its own)."""
     return make_cert(tmp_path / "certs", "server")
 
 
 @pytest.fixture
-def listener(server: ServerRunner, cert: Cert) -> TLSListener:
-    """A TLS port on ``server`` presenting ``cert``."""
-    return TLSListener(server, cert)
+def listener(make_server: Callable[..., ServerRunner], cert: Cert) -> TLSPort:
+    """A server (``listener.runner``) with a TLS port on 127.0.0.1 presenting ``cert``."""
+    runner = make_server(tls_listen=(("127.0.0.1", 0),), tls_cert=cert.cert, tls_key=cert.key)
+    return TLSPort(runner, cert)

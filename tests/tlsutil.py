@@ -1,5 +1,6 @@
-"""TLS helpers for tests: a throw-away CA that signs server certificates, and client
-contexts that check a server's certificate against a pinned fingerprint.
+"""TLS helpers for tests: a throw-away CA that signs server certificates, client
+contexts that check a server's certificate against a pinned fingerprint, and a server's
+TLS port whose certificate can be swapped (:class:`TLSPort`).
 
 The test CA goes into a PEM file the test hands to the server as its trust store
 (``ServerConfig.tls_trust_store``); the system's trust is never touched.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import shutil
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from chinwag.certs import fingerprint_hex, generate_self_signed, machine_addresses
+from chinwag.certs import (
+    fingerprint_display,
+    fingerprint_hex,
+    generate_self_signed,
+    machine_addresses,
+)
+from chinwag.transport.runner import ServerRunner
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -143,3 +151,37 @@ def peer_fingerprint(sock: ssl.SSLSocket) -> str:
     der = sock.getpeercert(binary_form=True)
     assert der is not None
     return fingerprint_hex(der)
+
+
+@dataclass(frozen=True)
+class Cert:
+    """A certificate and key on disk, and the certificate's fingerprint (64 hex digits)."""
+
+    cert: Path
+    key: Path
+    fingerprint: str
+
+    @property
+    def shown(self) -> str:
+        """The fingerprint as people see it: ``AB:CD:...``."""
+        return fingerprint_display(self.fingerprint)
+
+
+def make_cert(directory: Path, stem: str) -> Cert:
+    """A fresh self-signed ECDSA certificate, as a chinwag server makes its own."""
+    return Cert(*self_signed_pair(directory, stem))
+
+
+class TLSPort:
+    """A running server's TLS port, whose certificate a test can swap as SIGHUP does."""
+
+    def __init__(self, runner: ServerRunner, served: Cert) -> None:
+        self.runner = runner
+        self.served = served
+        self.port = runner.tls_port
+
+    def use(self, cert: Cert) -> None:
+        """Serve ``cert`` to new connections from now on (connected clients stay)."""
+        shutil.copyfile(cert.cert, self.served.cert)
+        shutil.copyfile(cert.key, self.served.key)
+        assert self.runner.reload_tls()

@@ -1,5 +1,5 @@
-"""The threaded client over real TLS on loopback: a chinwag server core behind a TLS
-listener, certificates made with ``cryptography``. Trust on first use, pins, the LAN
+"""The threaded client over real TLS on loopback: a chinwag server with a TLS port,
+certificates made with ``cryptography``. Trust on first use, pins, the LAN
 announcement, a CA, the plain-text fallback and refusing it."""
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
+from chinwag.certs import fingerprint_display
 from chinwag.client import events as ev
-from chinwag.client.trust import PinStore
+from chinwag.client.trust import PinStore, client_context
 from chinwag.transport.runner import ServerRunner
 from tests.client.conftest import Watched
 from tests.client.ngircd import free_port
-from tests.client.tls import Cert, TLSListener, make_ca, make_cert
 from tests.support import TIMEOUT
+from tests.tlsutil import Cert, TestCA, TLSPort, make_cert
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def pins(tmp_path: Path) -> PinStore:
 
 @pytest.fixture
 def connect(
-    make_client: Callable[..., Watched], pins: PinStore, listener: TLSListener
+    make_client: Callable[..., Watched], pins: PinStore, listener: TLSPort
 ) -> Iterator[Callable[..., Watched]]:
     def make(nick: str, **kwargs: Any) -> Watched:
         kwargs.setdefault("pins", pins)
@@ -37,7 +38,7 @@ def connect(
 
 
 def test_a_new_self_signed_certificate_needs_trust(
-    connect: Callable[..., Watched], pins: PinStore, listener: TLSListener, cert: Cert
+    connect: Callable[..., Watched], pins: PinStore, listener: TLSPort, cert: Cert
 ) -> None:
     c = connect("alice")
     need = c.wait(ev.TrustNeeded)
@@ -49,15 +50,14 @@ def test_a_new_self_signed_certificate_needs_trust(
 
 
 def test_a_pinned_certificate_connects_silently_and_reconnects(
-    connect: Callable[..., Watched], pins: PinStore, listener: TLSListener, cert: Cert,
-    server: ServerRunner,
-) -> None:  # fmt: skip
+    connect: Callable[..., Watched], pins: PinStore, listener: TLSPort, cert: Cert
+) -> None:
     pins.pin("127.0.0.1", listener.port, cert.fingerprint)  # what Trust in the window does
     c = connect("alice")
     secured = c.wait(ev.Encryption)
     assert secured.tls and secured.trusted_by == "pin" and secured.fingerprint == cert.shown
     c.wait(ev.Registered)
-    assert server.call(lambda core: core.kill("alice", "test drop"))
+    assert listener.runner.call(lambda core: core.kill("alice", "test drop"))
     c.wait(ev.Disconnected)
     again = c.wait(ev.Encryption)  # the reconnect checks the pin again, silently
     assert (again.tls, again.trusted_by, again.port) == (True, "pin", listener.port)
@@ -66,7 +66,7 @@ def test_a_pinned_certificate_connects_silently_and_reconnects(
 
 
 def test_a_changed_certificate_is_refused_until_accepted_explicitly(
-    connect: Callable[..., Watched], pins: PinStore, listener: TLSListener, cert: Cert,
+    connect: Callable[..., Watched], pins: PinStore, listener: TLSPort, cert: Cert,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     pins.pin("127.0.0.1", listener.port, cert.fingerprint)
@@ -87,20 +87,20 @@ def test_a_changed_certificate_is_refused_until_accepted_explicitly(
 
 
 def test_a_certificate_changed_during_a_drop_stops_the_reconnect(
-    connect: Callable[..., Watched], pins: PinStore, listener: TLSListener, cert: Cert,
-    server: ServerRunner, tmp_path: Path,
+    connect: Callable[..., Watched], pins: PinStore, listener: TLSPort, cert: Cert,
+    tmp_path: Path,
 ) -> None:  # fmt: skip
     pins.pin("127.0.0.1", listener.port, cert.fingerprint)
     c = connect("alice")
     c.wait(ev.Registered)
     listener.use(make_cert(tmp_path / "certs", "other"))
-    assert server.call(lambda core: core.kill("alice", "test drop"))
+    assert listener.runner.call(lambda core: core.kill("alice", "test drop"))
     assert c.wait(ev.TrustNeeded).status == "changed"
     c.wait(ev.Stopped)
 
 
 def test_the_announced_fingerprint_is_trusted_without_asking_and_pinned(
-    connect: Callable[..., Watched], pins: PinStore, listener: TLSListener, cert: Cert
+    connect: Callable[..., Watched], pins: PinStore, listener: TLSPort, cert: Cert
 ) -> None:
     c = connect("alice", announced_fingerprint=cert.shown)
     secured = c.wait(ev.Encryption)
@@ -111,18 +111,21 @@ def test_the_announced_fingerprint_is_trusted_without_asking_and_pinned(
 
 
 def test_a_ca_signed_certificate_is_accepted_as_usual(
-    make_client: Callable[..., Watched], server: ServerRunner, pins: PinStore, tmp_path: Path
-) -> None:
-    ca = make_ca(tmp_path / "ca")
-    signed = ca.issue(tmp_path / "ca", "server")
-    listener = TLSListener(server, signed)
-    c = make_client(listener.port, "alice", tls=True, pins=pins, verify_context=ca.context())
+    make_client: Callable[..., Watched], make_server: Callable[..., ServerRunner],
+    pins: PinStore, tmp_path: Path,
+) -> None:  # fmt: skip
+    ca = TestCA.create(tmp_path / "ca")
+    cert, key = ca.issue("localhost")
+    server = make_server(tls_listen=(("127.0.0.1", 0),), tls_cert=cert, tls_key=key)
+    trusting = client_context(cafile=str(ca.bundle))
+    c = make_client(server.tls_port, "alice", tls=True, pins=pins, verify_context=trusting)
     secured = c.wait(ev.Encryption)
-    assert (secured.tls, secured.trusted_by, secured.fingerprint) == (True, "ca", signed.shown)
+    assert (secured.tls, secured.trusted_by) == (True, "ca")
+    assert secured.fingerprint == fingerprint_display(server.fingerprint or "")
     c.wait(ev.Registered)
-    assert pins.get("127.0.0.1", listener.port) == ""  # a CA vouches: nothing to pin
+    assert pins.get("127.0.0.1", server.tls_port) == ""  # a CA vouches: nothing to pin
     # Without that CA the same certificate is just one more unknown certificate.
-    unknown = make_client(listener.port, "bob", tls=True, pins=pins)
+    unknown = make_client(server.tls_port, "bob", tls=True, pins=pins)
     assert unknown.wait(ev.TrustNeeded).status == "new"
 
 

@@ -9,11 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from chinwag.certs import fingerprint_hex
+from chinwag.certs import fingerprint_display, fingerprint_hex
 from chinwag.client.trust import (
     PinStore,
     announced_fingerprint,
-    display_fingerprint,
     judge,
     normalize_fingerprint,
     plan,
@@ -27,7 +26,7 @@ def test_fingerprint_forms() -> None:
     assert (
         fingerprint_hex(b"x") == "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
     )
-    shown = display_fingerprint(FP_A)
+    shown = fingerprint_display(FP_A)
     assert shown == ":".join(["AB"] * 32)
     assert normalize_fingerprint(shown) == FP_A
     assert normalize_fingerprint(shown.lower().replace(":", " ")) == FP_A
@@ -37,7 +36,7 @@ def test_fingerprint_forms() -> None:
 def test_pins_are_kept_per_server_in_one_atomic_file(tmp_path: Path) -> None:
     pins = PinStore(tmp_path / "cfg" / "known_servers.json")
     assert pins.get("chat.local", 6697) == ""
-    pins.pin("Chat.Local", 6697, display_fingerprint(FP_A))
+    pins.pin("Chat.Local", 6697, fingerprint_display(FP_A))
     pins.pin("10.0.0.2", 6697, FP_B)
     pins.pin("::1", 7000, FP_B)
     assert pins.get("chat.local", 6697) == FP_A
@@ -65,7 +64,7 @@ def test_a_broken_pin_file_is_no_pins(tmp_path: Path) -> None:
     [
         ("", "", FP_A, "new"),
         ("", FP_B, FP_A, "new"),
-        ("", display_fingerprint(FP_A), FP_A, "announced"),
+        ("", fingerprint_display(FP_A), FP_A, "announced"),
         (FP_A, "", FP_A, "pinned"),
         (FP_A, FP_B, FP_A, "pinned"),
         (FP_A, "", FP_B, "changed"),

@@ -15,9 +15,9 @@ from chinwag.gui.app import App
 from chinwag.gui.trust_dialog import CHANGED_TITLE, TrustDialog
 from chinwag.transport.runner import ServerRunner
 from tests.client.ngircd import free_port
-from tests.client.tls import Cert, TLSListener, make_cert
 from tests.gui.conftest import pump
 from tests.gui.test_app import fill_and_connect
+from tests.tlsutil import Cert, TLSPort, make_cert
 
 
 def dialog_of(app: App) -> TrustDialog:
@@ -37,7 +37,7 @@ def pins_file(config_dir: Path) -> dict[str, str]:
 
 
 def test_trust_saves_the_pin_and_connects(
-    make_app: Callable[..., App], listener: TLSListener, cert: Cert, config_dir: Path
+    make_app: Callable[..., App], listener: TLSPort, cert: Cert, config_dir: Path
 ) -> None:
     app = make_app(tls=True)
     fill_and_connect(app, listener.port, "alice")
@@ -56,7 +56,7 @@ def test_trust_saves_the_pin_and_connects(
 
 
 def test_cancel_does_not_connect(
-    make_app: Callable[..., App], listener: TLSListener, config_dir: Path
+    make_app: Callable[..., App], listener: TLSPort, config_dir: Path
 ) -> None:
     app = make_app(tls=True)
     fill_and_connect(app, listener.port, "alice")
@@ -69,7 +69,7 @@ def test_cancel_does_not_connect(
 
 
 def test_a_changed_certificate_warns_and_needs_the_explicit_action(
-    make_app: Callable[..., App], listener: TLSListener, cert: Cert, config_dir: Path,
+    make_app: Callable[..., App], listener: TLSPort, cert: Cert, config_dir: Path,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     PinStore().pin("127.0.0.1", listener.port, cert.fingerprint)
@@ -97,11 +97,11 @@ def test_a_changed_certificate_warns_and_needs_the_explicit_action(
 
 
 def test_the_announced_fingerprint_needs_no_dialog(
-    make_app: Callable[..., App], server: ServerRunner, listener: TLSListener, cert: Cert
+    make_app: Callable[..., App], listener: TLSPort, cert: Cert
 ) -> None:
     app = make_app()  # TLS chosen because the server announces it on that port
     found = FoundServer(
-        "chinwag on test", "test.local.", server.port, "chinwag", "0.1", ("127.0.0.1",),
+        "chinwag on test", "test.local.", listener.runner.port, "chinwag", "0.1", ("127.0.0.1",),
         tls_port=listener.port, fingerprint=cert.shown,
     )  # fmt: skip
     app.found.put([found])
@@ -150,15 +150,14 @@ def test_a_tls_port_that_is_not_listening_is_an_error_with_tls(
 
 
 def test_a_certificate_changed_while_chatting_brings_back_the_question(
-    make_app: Callable[..., App], server: ServerRunner, listener: TLSListener, cert: Cert,
-    tmp_path: Path,
-) -> None:  # fmt: skip
+    make_app: Callable[..., App], listener: TLSPort, cert: Cert, tmp_path: Path
+) -> None:
     PinStore().pin("127.0.0.1", listener.port, cert.fingerprint)
     app = make_app(tls=True)
     fill_and_connect(app, listener.port, "alice")
     pump(app.root, lambda: app.chat is not None and "#lobby" in app.chat.sidebar_labels())
     listener.use(make_cert(tmp_path / "certs", "other"))
-    assert server.call(lambda core: core.kill("alice", "test drop"))
+    assert listener.runner.call(lambda core: core.kill("alice", "test drop"))
     dialog = dialog_of(app)  # the silent reconnect met another certificate
     assert dialog.title() == CHANGED_TITLE
     assert app.chat is None and app.client is None

@@ -36,7 +36,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterable
 
-from chinwag.certs import fingerprint_hex
+from chinwag.certs import fingerprint_display, fingerprint_hex
 from chinwag.client import events as ev
 from chinwag.client.login import Login, is_local
 from chinwag.client.session import DEFAULT_CAPS, NickInUseMode, Session
@@ -46,7 +46,6 @@ from chinwag.client.trust import (
     PinStore,
     Plan,
     client_context,
-    display_fingerprint,
     judge,
     plan,
     unverified_context,
@@ -436,10 +435,10 @@ class Client:
             verdict = judge(pinned, self.announced_fingerprint, fingerprint)
             if verdict in ("new", "changed"):
                 writer.close()
-                pinned_shown = display_fingerprint(pinned) if pinned else ""
+                pinned_shown = fingerprint_display(pinned) if pinned else ""
                 raise _Halt(
                     ev.TrustNeeded(
-                        host, port, display_fingerprint(fingerprint), verdict, pinned_shown
+                        host, port, fingerprint_display(fingerprint), verdict, pinned_shown
                     )
                 ) from None
             if verdict == "announced":
@@ -447,7 +446,7 @@ class Client:
                     self.pins.pin(host, port, fingerprint)
             trusted_by = "pin" if verdict == "pinned" else "announced"
         self._tls_port = port
-        self._post(ev.Encryption(host, port, True, display_fingerprint(fingerprint), trusted_by))
+        self._post(ev.Encryption(host, port, True, fingerprint_display(fingerprint), trusted_by))
         return reader, writer
 
     async def _read_loop(self, reader: asyncio.StreamReader, session: Session) -> str:

@@ -45,12 +45,6 @@ Plan = list[tuple[int, bool]]
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def display_fingerprint(fingerprint: str) -> str:
-    """``ab12…`` -> ``AB:12:…`` (how servers and people write them)."""
-    hexed = normalize_fingerprint(fingerprint) or fingerprint
-    return ":".join(hexed[i : i + 2] for i in range(0, len(hexed), 2)).upper()
-
-
 def normalize_fingerprint(text: str) -> str:
     """Either form (any case, ``:`` or spaces) -> the canonical hex; "" when not one."""
     hexed = re.sub(r"[\s:]", "", text).lower()
