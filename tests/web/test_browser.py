@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -207,3 +208,58 @@ def test_the_page_reconnects_after_a_server_restart(
     expect(member(bob, "alice")).to_be_visible()
     say(alice, "still here")
     expect(bob.locator("#lines .line").last).to_contain_text("still here")
+
+
+def png(path: Path, size: tuple[int, int] = (64, 48)) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", size, (200, 80, 40)).save(path, "PNG")
+    return path
+
+
+def test_an_image_upload_shows_as_a_preview(
+    web_server: ServerRunner, new_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    url = base_url(web_server)
+    alice = log_in(new_page(), url, "alice")
+    bob = log_in(new_page(), url, "bob")
+    alice.set_input_files("#file-input", str(png(tmp_path / "sunset.png")))
+    # The link arrives for both, with the picture's thumbnail under it.
+    for page in (alice, bob):
+        link = page.locator("#lines .line.privmsg a").first
+        expect(link).to_contain_text("/files/")
+        expect(link).to_contain_text("sunset.png")
+        img = page.locator("#lines .line.privmsg .preview img")
+        expect(img).to_be_visible()
+        assert "/thumbs/" in (img.get_attribute("src") or "")
+        wait = int(2 * TIMEOUT * 1000)
+        page.wait_for_function(
+            "(i) => i.complete && i.naturalWidth > 0", arg=img.element_handle(), timeout=wait
+        )
+    expect(alice.locator("#upload")).to_be_hidden()
+    # A file that is not a picture is a link with no preview.
+    (tmp_path / "notes.txt").write_text("just text\n")
+    alice.set_input_files("#file-input", str(tmp_path / "notes.txt"))
+    expect(bob.locator("#lines .line.privmsg").last).to_contain_text("notes.txt")
+    bob.wait_for_timeout(300)
+    assert bob.locator("#lines .line.privmsg").last.locator(".preview").count() == 0
+
+
+def test_create_an_account_then_log_in_with_it(
+    web_server: ServerRunner, new_page: Callable[..., Page]
+) -> None:
+    url = base_url(web_server)
+    page = log_in(new_page(), url, "dora", password="correct horse battery", register=True)
+    expect(page.locator("#me")).to_contain_text("account dora")
+    page.click("#logout-button")
+    expect(page.locator("#login")).to_be_visible()
+    log_in(page, url, "dora", password="correct horse battery")
+    expect(page.locator("#me")).to_contain_text("account dora")
+    # Someone else cannot take the name with a wrong password, and is told why.
+    other = new_page()
+    other.goto(url)
+    other.fill("#login-nick", "dora")
+    other.fill("#login-password", "not the password")
+    other.click("#login-submit")
+    expect(other.locator("#login-error")).to_contain_text("Could not log in")
+    expect(other.locator("#chat")).to_be_hidden()

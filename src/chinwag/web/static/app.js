@@ -124,6 +124,7 @@ function onStatus(ev) {
 
 function onRegistered(ev) {
   state.nick = ev.detail.nick;
+  state.account = client.account;
   state.configure(client.isupport);
   view.setStatus("");
   $("login").hidden = true;
@@ -453,9 +454,7 @@ function onFilePicked(ev) {
   $("upload-name").textContent = file.name;
   $("upload-progress").value = 0;
   upload = uploadFile(url, file, {
-    account: client.account,
-    password: client.options.password,
-    token: () => client.uploadToken && client.uploadToken(),
+    token: () => client.uploadToken(),
     onProgress: (fraction) => {
       $("upload-progress").value = Math.round(fraction * 100);
     },

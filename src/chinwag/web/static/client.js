@@ -62,6 +62,8 @@ export class Client extends EventTarget {
     this.capLsBuffer = "";
     this.saslStarted = false;
     this.registerPending = false;
+    this.token = null;
+    this.tokenExpires = 0;
   }
 
   // -- life cycle ------------------------------------------------------------------
@@ -237,6 +239,21 @@ export class Client extends EventTarget {
     return batch ? batch.messages : [];
   }
 
+  // A short-lived upload token (FILETOKEN), fetched again when it is about to expire.
+  async uploadToken() {
+    if (this.token && this.tokenExpires - Date.now() > 30000) return this.token;
+    const reply = await this.request({ command: "FILETOKEN", params: [] }, "FILETOKEN", "");
+    const msgs = reply ? reply.messages : [];
+    const got = msgs.find((m) => m.command === "FILETOKEN");
+    if (!got) {
+      const fail = msgs.find((m) => m.command === "FAIL");
+      throw new Error(fail ? fail.params[fail.params.length - 1] : "no upload token");
+    }
+    this.token = got.params[0];
+    this.tokenExpires = Date.now() + 1000 * parseInt(got.params[1] || "60", 10);
+    return this.token;
+  }
+
   markRead(target, timestamp) {
     if (this.caps.has("draft/read-marker") && timestamp) {
       this.send("MARKREAD", target, `timestamp=${timestamp}`);
@@ -323,12 +340,19 @@ export class Client extends EventTarget {
         this.account = msg.params[2] || null;
         break;
       case "903":
+      case "907": // already logged in (by REGISTER): nothing more to do
         if (this.status === "registering") this.send("CAP", "END");
+        break;
+      case "FILETOKEN":
+        if (!msg.tags.label && this.settle("FILETOKEN ", { type: "", messages: [msg] })) return;
         break;
       case "FAIL":
         if (msg.params[0] === "REGISTER") {
           this.onRegisterReply(msg);
           return;
+        }
+        if (msg.params[0] === "FILETOKEN" && !msg.tags.label) {
+          if (this.settle("FILETOKEN ", new Error(msg.params[msg.params.length - 1]), true)) return;
         }
         break;
       case "ERROR":
@@ -476,8 +500,9 @@ export class Client extends EventTarget {
     this.registerPending = false;
     const sub = msg.params[0];
     this.emit("registered-account", { status: sub, account: msg.params[1], text: msg.params[2] });
-    // Logged in by the registration (900 came first), or log in now with SASL.
-    if (this.status === "registering") this.startSaslOrEnd();
+    // A new account is logged in at once (900 follows).
+    if (sub === "SUCCESS") this.account = msg.params[1];
+    if (this.status === "registering") this.send("CAP", "END");
   }
 
   // On 001, when the server registers accounts only once connected.

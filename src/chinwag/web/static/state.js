@@ -10,6 +10,7 @@ const MAX_LINES = 2000; // lines kept per conversation; older ones are dropped
 export class State {
   constructor() {
     this.nick = "";
+    this.account = null;
     this.fold = irc.folder("rfc1459");
     this.chantypes = "#&";
     this.prefix = irc.parsePrefixToken("(ov)@+");
@@ -200,6 +201,14 @@ export class State {
         const buf = this.find(msg.params[1]);
         if (buf) buf.namesOpen = false;
         return buf ? { buffer: buf, members: true } : null;
+      }
+      case "ACCOUNT": {
+        const key = this.fold(from);
+        for (const buf of this.buffers.values()) {
+          const m = buf.members.get(key);
+          if (m) m.account = msg.params[0] === "*" ? null : msg.params[0];
+        }
+        return { buffer: null, members: true };
       }
       case "AWAY": {
         const key = this.fold(from);

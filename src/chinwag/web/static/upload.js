@@ -2,10 +2,8 @@
 // Content-Disposition, answer 201 Created with Location. XMLHttpRequest, not fetch,
 // because only it reports upload progress.
 //
-// Authentication as the file host asks: HTTP Basic with the account's credentials, or
-// a short-lived token fetched over IRC (`auth.token()`) for people without a password.
-
-import { base64Utf8 } from "./irc.js";
+// Authentication with a short-lived token fetched over IRC (FILETOKEN, `auth.token()`),
+// so the page never sends the password to the web side.
 
 const REFUSALS = {
   401: "log in to an account to send files",
@@ -15,7 +13,7 @@ const REFUSALS = {
   507: "the server has no room for it",
 };
 
-// auth: {account, password, token: () => Promise<string|null>, onProgress(fraction)}
+// auth: {token: () => Promise<string|null>, onProgress(fraction)}
 // Returns {done: Promise<url>, cancel()}.
 export function uploadFile(url, file, auth) {
   let xhr = null;
@@ -25,12 +23,8 @@ export function uploadFile(url, file, auth) {
       "Content-Type": file.type || "application/octet-stream",
       "Content-Disposition": `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
     };
-    if (auth.password && auth.account) {
-      headers.Authorization = "Basic " + base64Utf8(`${auth.account}:${auth.password}`);
-    } else if (auth.token) {
-      const token = await auth.token();
-      if (token) headers.Authorization = `Bearer ${token}`;
-    }
+    const token = await auth.token();
+    if (token) headers.Authorization = `Bearer ${token}`;
     if (cancelled) throw new Error("cancelled");
     return new Promise((resolve, reject) => {
       xhr = new XMLHttpRequest();

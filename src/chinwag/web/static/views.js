@@ -15,16 +15,18 @@ function el(tag, className, text) {
 
 const IMAGE_EXT = /\.(png|jpe?g|gif|webp|avif|bmp)(\?[^#]*)?(#.*)?$/i;
 
-// Is `url` a picture on this chat server's file host (previewed inline)? Pictures from
-// elsewhere are links only: the page does not fetch from other hosts on its own.
-export function previewable(url, fileHost) {
+// The picture to show under a link, or null. A file on this chat server's file host
+// (/files/<id>/<name>) shows its thumbnail (/thumbs/<id>; none for what is not a
+// picture, and the preview goes away); another picture on this server shows itself.
+// Pictures from elsewhere are links only: the page fetches nothing from other hosts.
+export function previewOf(url, fileHost) {
   let u;
   try {
     u = new URL(url);
   } catch {
-    return false;
+    return null;
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") return false;
+  if (u.protocol !== "http:" && u.protocol !== "https:") return null;
   const hosts = [location.host];
   if (fileHost) {
     try {
@@ -33,7 +35,10 @@ export function previewable(url, fileHost) {
       /* not a URL: ignore */
     }
   }
-  return hosts.includes(u.host) && (IMAGE_EXT.test(u.pathname) || /\/files?\//.test(u.pathname));
+  if (!hosts.includes(u.host)) return null;
+  const file = /^\/files\/([A-Za-z0-9_-]+)\//.exec(u.pathname);
+  if (file) return `${u.origin}/thumbs/${file[1]}`;
+  return IMAGE_EXT.test(u.pathname) ? u.href : null;
 }
 
 function textWithLinks(text, fileHost, onImageLoad) {
@@ -48,7 +53,8 @@ function textWithLinks(text, fileHost, onImageLoad) {
     a.target = "_blank";
     a.rel = "noopener noreferrer";
     span.append(a);
-    if (previewable(piece.url, fileHost)) {
+    const preview = previewOf(piece.url, fileHost);
+    if (preview) {
       const wrap = el("a", "preview");
       wrap.href = piece.url;
       wrap.target = "_blank";
@@ -60,7 +66,7 @@ function textWithLinks(text, fileHost, onImageLoad) {
       img.referrerPolicy = "no-referrer";
       img.addEventListener("load", onImageLoad);
       img.addEventListener("error", () => wrap.remove());
-      img.src = piece.url;
+      img.src = preview;
       wrap.append(img);
       span.append(wrap);
     }
@@ -131,7 +137,8 @@ export function renderHeader(state) {
   $("buffer-name").textContent = !buf ? "" : buf.kind === "server" ? "Server messages" : buf.name;
   $("buffer-topic").textContent = buf && buf.kind === "channel" ? buf.topic : buf && buf.kind === "query" ? "Private conversation" : "";
   $("buffer-topic").title = $("buffer-topic").textContent;
-  $("me").textContent = state.nick ? `signed in as ${state.nick}` : "";
+  const who = state.account ? `${state.nick} (account ${state.account})` : state.nick;
+  $("me").textContent = state.nick ? `signed in as ${who}` : "";
 }
 
 export function renderMembers(state, onOpen) {
@@ -154,7 +161,11 @@ export function renderMembers(state, onOpen) {
     if (m.away) li.classList.add("away");
     li.title = m.away ? `${m.nick} is away` : `Double-click to talk privately with ${m.nick}`;
     li.append(el("span", "dot"), el("span", "prefix", m.prefix), el("span", "name", m.nick));
-    if (m.account) li.append(el("span", "account", "✓"));
+    if (m.account) {
+      const mark = el("span", "account", "✓");
+      mark.title = `logged in as ${m.account}`;
+      li.append(mark);
+    }
     li.addEventListener("dblclick", () => onOpen(m.nick));
     if (coarse) li.addEventListener("click", () => onOpen(m.nick));
     ul.append(li);
