@@ -18,8 +18,9 @@ import pytest
 
 from chinwag.admin import main as admin_main
 from chinwag.admin import window as admin_window
+from chinwag.admin.ban_dialog import BanDialog, BanRequest
 from chinwag.admin.model import AdminModel
-from chinwag.admin.window import AdminWindow, BanDialog, BanRequest
+from chinwag.admin.window import AdminWindow
 from chinwag.certs import fingerprint_display
 from chinwag.proto.limits import Limits
 from chinwag.server.config import ServerConfig, config_from_args

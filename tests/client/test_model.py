@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from chinwag.client import events as ev
-from chinwag.client.model import SERVER, ChatModel, Line, Notification, nick_colour, split_links
+from chinwag.client.lines import Line, Notification, nick_colour, split_links
+from chinwag.client.model import SERVER, ChatModel
 
 
 def model_in_lobby() -> ChatModel:

@@ -10,7 +10,7 @@ import pytest
 
 from chinwag.client.connection import Client
 from chinwag.client.form import ConnectRequest
-from chinwag.client.model import format_time
+from chinwag.client.lines import format_time
 from chinwag.gui.app import App
 from chinwag.transport.runner import ServerRunner
 from tests.client.ngircd import free_port

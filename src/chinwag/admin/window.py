@@ -7,8 +7,9 @@ and counters are refreshed every ``REFRESH_MS``. Nothing here waits on the netwo
 longer than the model's ``call_timeout``.
 
 Modal dialogs and file pickers are reached through one small module-level function each
-(:func:`ask_kick_reason`, :func:`ask_ban`, :func:`ask_save_path`, :func:`ask_directory`,
-:func:`show_error`), looked up at call time, so tests replace them with monkeypatch.
+(:func:`ask_kick_reason`, :func:`ask_ban`, :func:`confirm_stop`, :func:`ask_save_path`,
+:func:`ask_directory`, :func:`show_error`), looked up at call time, so tests replace them
+with monkeypatch. The Ban dialog itself is :mod:`chinwag.admin.ban_dialog`.
 
 What it deliberately does not do: talk to the server itself, or keep settings between
 runs (the fields are filled from ``chinwag admin``'s flags each time).
@@ -20,14 +21,13 @@ import contextlib
 import dataclasses
 import tkinter as tk
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog, messagebox, simpledialog, ttk
 from tkinter import font as tkfont
 
 from chinwag.admin.accounts import AccountsModel, AccountsPanel
+from chinwag.admin.ban_dialog import BanDialog, BanRequest
 from chinwag.admin.model import (
-    BAN_DURATIONS,
     AdminModel,
     PersonRow,
     event_matches,
@@ -39,7 +39,6 @@ from chinwag.server.events import ServerEvent
 
 DRAIN_MS = 100
 REFRESH_MS = 1000
-DEFAULT_BAN_DURATION = "1 hour"
 STOP_REASON = "Server stopped by the admin"
 CLOSE_REASON = "Server shutting down"
 
@@ -56,13 +55,6 @@ BAN_COLUMNS = (("mask", "Mask", 160), ("expires", "Expires", 100), ("reason", "R
 # Where the event text starts in a log line: "HH:MM:SS kind---- " (see format_event).
 LOG_TEXT_COLUMN = 18
 LOG_COLOURS = {"error": "#b00020", "kill": "#a05000", "ban": "#a05000", "start": "#006020"}
-
-
-@dataclass(frozen=True)
-class BanRequest:
-    mask: str
-    duration_seconds: float | None
-    reason: str
 
 
 # -- dialogs: one small function each, replaceable in tests ---------------------------------
@@ -112,100 +104,6 @@ def ask_directory(parent: tk.Misc, initial: str) -> str | None:
 
 def show_error(parent: tk.Misc, title: str, text: str) -> None:
     messagebox.showerror(title, text, parent=parent)
-
-
-class BanDialog(tk.Toplevel):
-    """Mask, duration and reason for a ban. ``wait=False`` skips the modal wait (tests)."""
-
-    def __init__(
-        self,
-        parent: tk.Misc,
-        mask: str,
-        *,
-        matches: Callable[[str], list[str]] | None = None,
-        wait: bool = True,
-    ) -> None:
-        super().__init__(parent)
-        self.title("Ban")
-        self.transient(parent.winfo_toplevel())
-        self.resizable(False, False)
-        self.result: BanRequest | None = None
-        self.mask_var = tk.StringVar(self, mask)
-        self.duration_var = tk.StringVar(self, DEFAULT_BAN_DURATION)
-        self.reason_var = tk.StringVar(self, "")
-        self.error_var = tk.StringVar(self, "")
-        body = ttk.Frame(self, padding=12)
-        body.grid(sticky="nsew")
-        ttk.Label(body, text="Mask (nick!user@host):").grid(row=0, column=0, sticky="w")
-        self.mask_entry = ttk.Entry(body, textvariable=self.mask_var, width=32)
-        self.mask_entry.grid(row=0, column=1, sticky="ew", pady=2)
-        ttk.Label(body, text="For:").grid(row=1, column=0, sticky="w")
-        ttk.Combobox(
-            body, textvariable=self.duration_var, values=list(BAN_DURATIONS), state="readonly"
-        ).grid(row=1, column=1, sticky="ew", pady=2)
-        ttk.Label(body, text="Reason:").grid(row=2, column=0, sticky="w")
-        ttk.Entry(body, textvariable=self.reason_var, width=32).grid(
-            row=2, column=1, sticky="ew", pady=2
-        )
-        # Whom the mask catches, kept up to date as it is edited: a *!*@address mask
-        # bans everyone else on that address too.
-        self.matches = matches
-        self.matches_label = ttk.Label(body, text="", wraplength=320, justify="left")
-        self.matches_label.grid(row=3, column=0, columnspan=2, sticky="w", pady=(4, 0))
-        self.mask_var.trace_add("write", lambda *_: self._show_matches())
-        self._show_matches()
-        ttk.Label(body, textvariable=self.error_var, foreground="#b00020").grid(
-            row=4, column=0, columnspan=2, sticky="w"
-        )
-        buttons = ttk.Frame(body)
-        buttons.grid(row=5, column=0, columnspan=2, sticky="e", pady=(8, 0))
-        ttk.Button(buttons, text="Ban", command=self.ok).pack(side="left", padx=4)
-        ttk.Button(buttons, text="Cancel", command=self.cancel).pack(side="left")
-        self.bind("<Return>", lambda _e: self.ok())
-        self.bind("<Escape>", lambda _e: self.cancel())
-        self.protocol("WM_DELETE_WINDOW", self.cancel)
-        self.mask_entry.focus_set()
-        if wait:
-            self.wait_visibility()
-            self.grab_set()
-            self.wait_window(self)
-
-    def _show_matches(self) -> None:
-        if self.matches is None:
-            return
-        try:
-            nicks = self.matches(self.mask_var.get().strip())
-        except (LocalError, TimeoutError):
-            self.matches_label.configure(text="", foreground="")
-            return
-        if not nicks:
-            text = "Matches nobody connected now."
-        else:
-            who = "1 person" if len(nicks) == 1 else f"{len(nicks)} people"
-            text = f"Matches {who} connected now: {', '.join(nicks)}"
-        self.matches_label.configure(text=text, foreground="#a05000" if len(nicks) > 1 else "")
-
-    def validate(self) -> BanRequest | str:
-        """The request, or a one-line reason it is not acceptable."""
-        mask = self.mask_var.get().strip()
-        if not mask or " " in mask:
-            return "Enter a mask without spaces, e.g. *!*@192.168.1.23"
-        duration = self.duration_var.get()
-        if duration not in BAN_DURATIONS:
-            return "Choose how long the ban lasts"
-        return BanRequest(mask, BAN_DURATIONS[duration], self.reason_var.get().strip())
-
-    def ok(self) -> None:
-        checked = self.validate()
-        if isinstance(checked, str):
-            self.error_var.set(checked)
-            return
-        self.result = checked
-        self.destroy()
-
-    def cancel(self) -> None:
-        self.result = None
-        self.destroy()
 
 
 class AdminWindow:

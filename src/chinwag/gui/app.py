@@ -29,7 +29,8 @@ from chinwag.client import secrets
 from chinwag.client.commands import KEPT_WHILE_DISCONNECTED, needs_connection, run_input
 from chinwag.client.connection import Client
 from chinwag.client.form import ConnectRequest, explain_failure, validate
-from chinwag.client.model import ChatModel, Notification, Update
+from chinwag.client.lines import Notification, Update
+from chinwag.client.model import ChatModel
 from chinwag.client.notify import DesktopNotifications, Notifier
 from chinwag.client.settings import Settings
 from chinwag.client.trust import PinStore, announced_fingerprint, announced_tls

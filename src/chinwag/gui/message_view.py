@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
 
-from chinwag.client.model import LIVE, Line, format_time, nick_colour, split_links
+from chinwag.client.lines import LIVE, Line, format_time, nick_colour, split_links
 from chinwag.gui.theme import Palette
 
 

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from tkinter import font as tkfont
 from tkinter import ttk
 
-from chinwag.client.model import ChatModel, Conversation, Line
+from chinwag.client.lines import Conversation, Line
+from chinwag.client.model import ChatModel
 from chinwag.gui.message_view import MessageView, input_row
 from chinwag.gui.theme import Palette
 
