@@ -124,7 +124,7 @@ class ServerApp:
                     self.bound += await self._listen(host, port, None)
             for host, port in cfg.tls_listen:
                 assert self.tls is not None
-                self.tls_bound += await self._listen(host, port, self.tls.context)
+                self.tls_bound += await self._listen(host, port, self.tls.irc_context)
         except LocalError:
             await self._close_servers()
             raise

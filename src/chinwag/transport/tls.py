@@ -8,12 +8,10 @@ the certificate is publicly trusted (which decides IRCv3 ``sts``). :meth:`Server
 loads the files again into the same context: handshakes from then on use the new
 certificate, connections already up keep theirs (SIGHUP calls it).
 
-Client certificates are not requested. Python's ssl module offers no verification
-callback, so a server that asks for one (``CERT_OPTIONAL``) must also verify it against a
-CA store, and a self-signed client certificate (what IRC users have for SASL EXTERNAL /
-CertFP) would then fail the whole handshake. Until the transport can accept any
-certificate, ``User.tls_fingerprint`` stays None; the TLS transport fills it in whenever
-the ssl layer does hand over a peer certificate.
+IRC listeners use :attr:`ServerTLS.irc_context`, which asks clients for a certificate and
+accepts any (see :mod:`chinwag.transport.certfp`): its SHA-256 becomes
+``User.tls_fingerprint``, for SASL EXTERNAL. HTTPS uses :attr:`ServerTLS.context`, which
+asks for none (browsers would offer their certificates).
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ from chinwag.certs import (
 )
 from chinwag.errors import ConfigError, LocalError
 from chinwag.server.config import ServerConfig
+from chinwag.transport.certfp import request_client_certificates
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +67,11 @@ class ServerTLS:
         self.config = config
         self.lan_addresses = lan_addresses
         self.context = new_server_context()
+        self.irc_context = new_server_context()  # the same certificate; asks for the client's
+        self.client_certificates = request_client_certificates(self.irc_context)
         self.made = False  # the last load generated a new self-signed certificate
         self.info = self._load(self.context)
+        self._load(self.irc_context)
 
     def _paths(self) -> tuple[Path, Path | None, bool]:
         cfg = self.config
@@ -100,4 +102,5 @@ class ServerTLS:
         # would fail every handshake.
         self._load(new_server_context())
         self.info = self._load(self.context)
+        self._load(self.irc_context)
         return self.info
