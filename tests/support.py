@@ -12,6 +12,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
+from typing import Any
 
 from chinwag.proto.message import Message, parse
 
@@ -149,3 +150,15 @@ def flood_until_cut_off(
         if is_gone():
             return sent
     raise AssertionError("the client that never reads was never cut off")
+
+
+def sasl_client(port: int, nick: str, **connect: Any) -> LineClient:
+    """A client on 127.0.0.1:``port`` that asked for ``sasl`` and sent NICK and USER,
+    waiting to AUTHENTICATE (``connect``: LineClient's ``tls`` or ``source``)."""
+    client = LineClient("127.0.0.1", port, **connect)
+    client.send("CAP LS 302")
+    client.send("CAP REQ :sasl")
+    client.send(f"NICK {nick}")
+    client.send(f"USER {nick} 0 * :{nick}")
+    client.expect(lambda m: m.command == "CAP" and m.param(1) == "ACK")
+    return client

@@ -19,7 +19,7 @@ from chinwag.auth.credentials import make_credentials
 from chinwag.server.config import AccountsConfig
 from chinwag.storage.sqlite import SQLiteStorage
 from chinwag.transport.runner import ServerRunner
-from tests.support import TIMEOUT, LineClient
+from tests.support import TIMEOUT, LineClient, sasl_client
 
 PASSWORD = "the-right-password"
 GUESS = "a-wrong-guess"
@@ -30,13 +30,7 @@ def b64(data: bytes) -> str:
 
 
 def open_sasl(server: ServerRunner, nick: str, source: str = "127.0.0.1") -> LineClient:
-    client = LineClient("127.0.0.1", server.port, source=source)
-    client.send("CAP LS 302")
-    client.send("CAP REQ :sasl")
-    client.send(f"NICK {nick}")
-    client.send(f"USER {nick} 0 * :{nick}")
-    client.expect(lambda m: m.command == "CAP" and m.param(1) == "ACK")
-    return client
+    return sasl_client(server.port, nick, source=source)
 
 
 def plain(client: LineClient, account: str, password: str) -> None:

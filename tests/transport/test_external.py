@@ -16,7 +16,7 @@ from chinwag.storage.sqlite import SQLiteStorage
 from chinwag.transport.runner import ServerRunner
 from chinwag.transport.tls import ServerTLS
 from tests.conftest import make_test_config
-from tests.support import LineClient
+from tests.support import LineClient, sasl_client
 from tests.tlsutil import self_signed_pair, unverified_context
 
 PASSWORD = "cert-owner-password"
@@ -30,13 +30,7 @@ def with_certificate(cert: Path, key: Path) -> ssl.SSLContext:
 
 
 def opened(server: ServerRunner, nick: str, tls: ssl.SSLContext) -> LineClient:
-    c = LineClient("127.0.0.1", server.tls_port, tls=tls)
-    c.send("CAP LS 302")
-    c.send("CAP REQ :sasl")
-    c.send(f"NICK {nick}")
-    c.send(f"USER {nick} 0 * :{nick}")
-    c.expect(lambda m: m.command == "CAP" and m.param(1) == "ACK")
-    return c
+    return sasl_client(server.tls_port, nick, tls=tls)
 
 
 def external(c: LineClient) -> str:
