@@ -38,6 +38,11 @@ def test_bad_fields_are_named(host: str, port: str, nick: str, bad: str) -> None
     assert request is None and list(errors) == [bad]
 
 
+def test_an_empty_port_is_the_usual_one() -> None:
+    request, errors = validate("chat.local", " ", "alice")
+    assert errors == {} and request is not None and request.port == 6667  # TLS 6697 first
+
+
 def test_parse_server() -> None:
     assert parse_server("host") == ("host", 6667)
     assert parse_server("host:7000") == ("host", 7000)

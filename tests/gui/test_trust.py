@@ -163,3 +163,21 @@ def test_a_certificate_changed_while_chatting_brings_back_the_question(
     assert app.chat is None and app.client is None
     dialog.cancel_button.invoke()
     assert "did not trust" in app.connect_view.status_text()
+
+
+def test_a_server_found_as_irc_and_ircs_is_listed_once_with_its_tls_port(
+    make_app: Callable[..., App],
+) -> None:
+    app = make_app()
+    fields = ("chinwag on pc", "pc.local.")
+    plain = FoundServer(*fields, 6667, "office", "1", ("10.0.0.2",), tls_port=6697)
+    secure = FoundServer(*fields, 6697, "office", "1", ("10.0.0.2",), tls=True, tls_port=6697)
+    other = FoundServer("old irc", "old.local.", 6667, "", "", ("10.0.0.3",))
+    app.connect_view.set_found([plain, secure, other])
+    rows = list(app.connect_view.found_list.get(0, "end"))
+    assert rows == [
+        "chinwag on pc  (office) — 10.0.0.2:6697  (encrypted)",
+        "old irc — 10.0.0.3:6667",
+    ]
+    app.connect_view.pick_found(1)
+    assert app.connect_view.values()["port"] == "6667"

@@ -76,7 +76,8 @@ def validate(
     ``register`` that account is created first."""
     errors: dict[str, str] = {}
     host = host.strip()
-    port_value = parse_port(port)
+    # An empty port is the usual one: TLS on 6697 first, then 6667 (chinwag.client.trust).
+    port_value = parse_port(port) if port.strip() else DEFAULT_PORT
     if ":" in host and not host.startswith("[") and host.count(":") == 1:
         host, port_value = parse_server(host)
     if not host:
@@ -84,7 +85,10 @@ def validate(
     elif not _HOST.match(host):
         errors["host"] = "That is not a host name or address."
     if port_value is None:
-        errors["port"] = "The port is a number from 1 to 65535 (usually 6667)."
+        errors["port"] = (
+            "The port is a number from 1 to 65535, or empty for the usual one "
+            "(6697 encrypted, else 6667)."
+        )
     nick = nick.strip()
     if not nick:
         errors["nick"] = "Choose a nickname."

@@ -33,6 +33,19 @@ def found_port(server: Any) -> tuple[int, bool]:
     return int(server.port), False
 
 
+def unique_found(servers: Sequence[Any]) -> list[Any]:
+    """One row per server: a server announcing both ``_irc`` and ``_ircs`` is found
+    twice, and both lead to the same place (its TLS port)."""
+    seen: set[tuple[str, str, int]] = set()
+    out = []
+    for s in servers:
+        key = (str(s.name).lower(), str(s.address), found_port(s)[0])
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
 class ConnectView(ttk.Frame):
     def __init__(
         self,
@@ -189,7 +202,7 @@ class ConnectView(ttk.Frame):
         The list keeps its place and size whether or not anything is found, so servers
         turning up never move the fields under someone typing.
         """
-        self.found = list(servers)
+        self.found = unique_found(servers)
         self.found_list.delete(0, "end")
         for s in self.found:
             net = f"  ({s.network})" if getattr(s, "network", "") else ""
