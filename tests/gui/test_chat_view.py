@@ -35,6 +35,12 @@ def test_typing_after_clicking_the_sidebar_reaches_the_entry(
     assert heard.param(0) == "#lobby" and heard.param(1) == "hello there all"
     assert app.model.current == "#lobby" and chat.entry.get() == ""
     assert app.root.focus_get() is chat.entry
+    # and the keyboard alone steps through the conversations
+    xdotool("key", "ctrl+Next")
+    pump(app.root, lambda: app.model.current == "")  # past the last one: the server view
+    xdotool("key", "ctrl+Prior")
+    pump(app.root, lambda: app.model.current == "#lobby")
+    assert app.root.focus_get() is chat.entry
 
 
 def test_a_server_notice_shows_where_the_person_is_looking(
