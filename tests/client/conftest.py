@@ -72,3 +72,7 @@ def make_client() -> Iterator[Callable[..., Watched]]:
     yield make
     for client in made:
         client.close(TIMEOUT)
+
+
+# A server with its web service (for the client's file tests), shared with tests/web.
+from tests.web.conftest import make_web_server, web_cert, web_server  # noqa: E402, F401

@@ -128,3 +128,7 @@ def alice(make_app: Callable[..., App], server: ServerRunner) -> App:
     connected(app, server.port, "alice")
     assert app.chat is not None
     return app
+
+
+# A server with its web service (file sharing), shared with tests/web.
+from tests.web.conftest import make_web_server, web_cert, web_server  # noqa: E402, F401

@@ -36,7 +36,7 @@ class Cert:
 
 
 @pytest.fixture(scope="session")
-def cert(tmp_path_factory: pytest.TempPathFactory) -> Cert:
+def web_cert(tmp_path_factory: pytest.TempPathFactory) -> Cert:
     """A self-signed certificate for 127.0.0.1, made with the openssl command."""
     d = tmp_path_factory.mktemp("cert")
     c = Cert(d / "cert.pem", d / "key.pem")
@@ -56,13 +56,13 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> Cert:
 
 @pytest.fixture
 def make_web_server(
-    make_server: Callable[..., ServerRunner], cert: Cert
+    make_server: Callable[..., ServerRunner], web_cert: Cert
 ) -> Callable[..., ServerRunner]:
     """Start servers whose web service listens on loopback, HTTP and HTTPS."""
 
     def make(web: WebConfig | None = None, **changes: Any) -> ServerRunner:
         web = web or WebConfig(http=LOOPBACK, https=LOOPBACK)
-        return make_server(ssl_context=cert.server_context(), web=web, **changes)
+        return make_server(ssl_context=web_cert.server_context(), web=web, **changes)
 
     return make
 

@@ -27,13 +27,13 @@ def get(url: str, cert: Cert | None = None) -> tuple[int, dict[str, str], bytes]
 
 class TestHealth:
     def test_healthz_counts_users_and_rooms_over_http_and_https(
-        self, web_server: ServerRunner, cert: Cert
+        self, web_server: ServerRunner, web_cert: Cert
     ) -> None:
         alice = LineClient("127.0.0.1", web_server.port)
         alice.register("alice")
         alice.expect(lambda m: m.command == "366")
         for url in (base_url(web_server, "http"), base_url(web_server, "https")):
-            status, headers, body = get(url + "healthz", cert)
+            status, headers, body = get(url + "healthz", web_cert)
             assert status == 200
             assert headers["Content-Type"].startswith("application/json")
             assert headers["X-Content-Type-Options"] == "nosniff"

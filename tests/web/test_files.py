@@ -65,10 +65,10 @@ class TestRoundTrip:
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert "sandbox" in headers["Content-Security-Policy"]
 
-    def test_over_https_too(self, web_server: ServerRunner, cert: Cert) -> None:
-        status, headers, _ = upload(web_server, b"secret", "s.txt", scheme="https", cert=cert)
+    def test_over_https_too(self, web_server: ServerRunner, web_cert: Cert) -> None:
+        status, headers, _ = upload(web_server, b"secret", "s.txt", scheme="https", cert=web_cert)
         assert status == 201 and location(headers).startswith("https://127.0.0.1:")
-        assert request(location(headers), cert=cert)[2] == b"secret"
+        assert request(location(headers), cert=web_cert)[2] == b"secret"
 
     def test_range_requests(self, web_server: ServerRunner) -> None:
         body = bytes(range(256)) * 1024

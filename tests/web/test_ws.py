@@ -104,8 +104,8 @@ class TestLines:
         alice.send("PING :alive")
         alice.expect("PONG")
 
-    def test_tls_port_speaks_websocket_too(self, web_server: ServerRunner, cert: Cert) -> None:
-        c = WsLineClient("127.0.0.1", web_port(web_server, "https"), tls=cert.client_context())
+    def test_tls_port_speaks_websocket_too(self, web_server: ServerRunner, web_cert: Cert) -> None:
+        c = WsLineClient("127.0.0.1", web_port(web_server, "https"), tls=web_cert.client_context())
         assert c.protocol == "text.ircv3.net"
         c.register("secure")
         c.send("PING :tls")

@@ -30,6 +30,7 @@ HELP = (
     ("/away [message]", "mark yourself away; /away alone: back"),
     ("/login [account] password", "log in to your account (default: your nick)"),
     ("/register password", "create an account named after your nick"),
+    ("/upload [file]", "send a file (without a name: choose one)"),
     ("/clear", "clear this conversation's view"),
     ("/quit [message]", "log out (also {quit})"),
     ("/help", "this list"),
@@ -41,6 +42,12 @@ KEPT_WHILE_DISCONNECTED = (
     "Not connected: what you typed is still in the box. Press Enter again once the "
     "connection is back."
 )
+
+
+def upload_request(text: str) -> str | None:
+    """The path of ``/upload PATH`` ("" for a bare ``/upload``: ask), else None."""
+    verb, _, rest = text.strip().partition(" ")
+    return rest.strip().strip('"') if verb.lower() == "/upload" else None
 
 
 def needs_connection(text: str) -> bool:

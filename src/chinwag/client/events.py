@@ -122,6 +122,9 @@ class Registered(Event):
     chantypes: str = "#&"
     requested_nick: str = ""
     reconnected: bool = False
+    # The server's upload URLs (ISUPPORT draft/FILEHOST, as sent), or "" when it takes
+    # no files.
+    filehost: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,3 +254,11 @@ class ServerText(Event):
     conversation: str = ""
     error: bool = False
     notice: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UploadToken(Event):
+    """The server's answer to FILETOKEN: a token for one upload, valid ``seconds``."""
+
+    token: str
+    seconds: int

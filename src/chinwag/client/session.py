@@ -477,12 +477,18 @@ class Session:
                 chantypes=self.chantypes,
                 requested_nick=self.requested_nick,
                 reconnected=self.reconnected,
+                filehost=self.isupport.get("DRAFT/FILEHOST", ""),
                 time=self._now,
             )
         )
         for channel in self.rejoin:
             self._send("JOIN", channel)
         self.rejoin = []
+
+    def _on_filetoken(self, msg: Message) -> None:
+        seconds = msg.param(1)
+        ttl = int(seconds) if seconds.isascii() and seconds.isdigit() else 0
+        self._emit(ev.UploadToken(msg.param(0), ttl, time=self._now))
 
     def _on_nick_error(self, msg: Message) -> None:
         if self._phase == "probe":
@@ -965,6 +971,7 @@ _HANDLERS: dict[str, Callable[[Session, Message], None]] = {
     "AWAY": Session._on_away,
     "BATCH": Session._on_batch,
     "ACK": Session._on_ack,
+    "FILETOKEN": Session._on_filetoken,
     n.RPL_WELCOME: Session._on_welcome,
     n.RPL_ISUPPORT: Session._on_isupport,
     n.RPL_ENDOFMOTD: Session._on_end_of_motd,

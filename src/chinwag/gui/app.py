@@ -26,7 +26,12 @@ from typing import Any, Literal, Protocol
 
 from chinwag.client import events as ev
 from chinwag.client import secrets
-from chinwag.client.commands import KEPT_WHILE_DISCONNECTED, needs_connection, run_input
+from chinwag.client.commands import (
+    KEPT_WHILE_DISCONNECTED,
+    needs_connection,
+    run_input,
+    upload_request,
+)
 from chinwag.client.connection import Client
 from chinwag.client.form import ConnectRequest, explain_failure, validate
 from chinwag.client.lines import Notification, Update
@@ -37,9 +42,11 @@ from chinwag.client.trust import PinStore, announced_fingerprint, announced_tls
 from chinwag.gui import theme
 from chinwag.gui.chat_view import ChatView
 from chinwag.gui.connect_view import ConnectView
+from chinwag.gui.files_view import InlineFiles
 from chinwag.gui.private_window import PrivateWindow
 from chinwag.gui.trust_dialog import AskTrust, TrustDialog
 from chinwag.gui.urgency import set_urgent
+from chinwag.gui.uploads import FileSharing
 
 POLL_MS = 40
 # Events handled per poll, so a flood of lines cannot freeze the window.
@@ -138,6 +145,7 @@ class App:
         if discover is not None:
             self._browser = discover(lambda servers: self.found.put(list(servers)))
         self.connect_view.set_found([], searching=self._browser is not None)
+        self.files = self._new_files()
         self._after: str | None = root.after(POLL_MS, self._tick)
 
     # -- connect dialog -------------------------------------------------------------------------
@@ -208,6 +216,15 @@ class App:
         self.pins.pin(need.host, need.port, need.fingerprint)
         self.connect()
 
+    def _new_files(self) -> FileSharing:
+        return FileSharing(
+            lambda: self.model,
+            lambda: self.client,
+            self._show,
+            lambda shown: self.chat.show_upload_bar(shown) if self.chat is not None else None,
+            InlineFiles(self.root, self.open_url),
+        )
+
     def _new_model(self) -> ChatModel:
         return ChatModel(private_windows=self.settings.private_windows, muted=self.settings.muted)
 
@@ -227,7 +244,9 @@ class App:
             on_clear=self.clear, on_logout=self.logout, on_theme=self.set_dark,
             on_private_windows=self.set_private_windows, open_url=self.open_url,
             on_mute=self.set_muted, alerts=self.alerts, on_alert=self.toggle_alert,
+            on_attach=lambda: self.files.choose(), on_cancel_upload=lambda: self.files.cancel(),
         )  # fmt: skip
+        self.chat.messages.inline = self.files.inline
         self.chat.pack(fill="both", expand=True)
         self.chat.redraw_all()
         self.chat.focus_entry()
@@ -277,11 +296,13 @@ class App:
             self.windows[update.focus_window].bring_up()
 
     def _open_window(self, key: str) -> PrivateWindow:
-        return PrivateWindow(
+        window = PrivateWindow(
             self.root, self.model, key, self.palette, self.fonts,
             on_send=self.send_to, on_clear=self.clear, on_close=self.close_window,
             on_focus=self.window_focus, open_url=self.open_url,
         )  # fmt: skip
+        window.messages.inline = self.files.inline
+        return window
 
     def _close_windows(self) -> None:
         windows, self.windows = self.windows, {}
@@ -340,6 +361,9 @@ class App:
         if not self.model.connected and needs_connection(text):
             self._show(self.model.add_info(KEPT_WHILE_DISCONNECTED, key, kind="error"))
             return False
+        path = upload_request(text)
+        if path is not None:
+            return self.files.start(path, key)
         outcome, update = run_input(text, self.model, self.client, key)
         self._show(update)
         if outcome == "logout":
@@ -405,6 +429,7 @@ class App:
             self.chat.destroy()
             self.chat = None
         self.model = self._new_model()
+        self.files.cancel()
         self.root.title("chinwag")
         view = self.connect_view
         view.set_busy(False)
@@ -441,6 +466,7 @@ class App:
                 break
         if servers is not None and self.chat is None:
             self._found(servers)
+        self.files.poll()
         for _ in range(EVENTS_PER_POLL):
             client = self.client
             if client is None:
@@ -459,6 +485,7 @@ class App:
             view.pick_found(0)
 
     def handle(self, event: ev.Event) -> None:
+        self.files.handle(event)
         if isinstance(event, ev.TrustNeeded):
             self._trust_needed(event)
             return
@@ -515,6 +542,7 @@ class App:
         if client is not None:
             client.quit(CLOSE_MESSAGE)
         self._stop_discovery()
+        self.files.close()
         with contextlib.suppress(tk.TclError):
             self.root.destroy()
         if self.notifier is not None:

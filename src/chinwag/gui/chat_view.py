@@ -16,6 +16,7 @@ from tkinter import ttk
 
 from chinwag.client.lines import Update
 from chinwag.client.model import ChatModel
+from chinwag.gui.files_view import UploadBar
 from chinwag.gui.message_view import MessageView, input_row
 from chinwag.gui.theme import Palette, style_listbox
 
@@ -39,6 +40,8 @@ class ChatView(ttk.Frame):
         on_mute: Callable[[str, bool], None] = lambda key, on: None,
         alerts: Callable[[], dict[str, bool]] = dict,
         on_alert: Callable[[str], None] = lambda name: None,
+        on_attach: Callable[[], None] | None = None,
+        on_cancel_upload: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(master)
         self.on_mute = on_mute
@@ -105,7 +108,14 @@ class ChatView(ttk.Frame):
 
         bottom = ttk.Frame(self, padding=(10, 6, 10, 4))
         bottom.pack(side="bottom", fill="x")
-        self.entry, self.send_button = input_row(bottom, fonts["text"], lambda: self._send(None))
+        self.entry, self.send_button = input_row(
+            bottom, fonts["text"], lambda: self._send(None), on_attach
+        )
+        self.attach_button = bottom.nametowidget("attach") if on_attach else None
+        # Shown above the entry while a file is being sent.
+        self.upload_bar = UploadBar(self, on_cancel_upload or (lambda: None))
+        self.upload_bar.configure(padding=(10, 4, 10, 0))
+        self._bottom = bottom
 
         panes = ttk.PanedWindow(self, orient="horizontal")
         panes.pack(side="top", fill="both", expand=True)
@@ -262,6 +272,13 @@ class ChatView(ttk.Frame):
 
     def member_labels(self) -> list[str]:
         return [str(x).strip() for x in self.members.get(0, "end")]
+
+    def show_upload_bar(self, shown: bool) -> UploadBar:
+        if shown and not self.upload_bar.winfo_ismapped():
+            self.upload_bar.pack(side="bottom", fill="x", after=self._bottom)
+        elif not shown:
+            self.upload_bar.pack_forget()
+        return self.upload_bar
 
     def focus_entry(self) -> None:
         self.entry.focus_set()

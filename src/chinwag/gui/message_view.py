@@ -18,6 +18,7 @@ from tkinter import font as tkfont
 from tkinter import ttk
 
 from chinwag.client.lines import LIVE, Line, format_time, nick_colour, split_links
+from chinwag.gui.files_view import InlineFiles
 from chinwag.gui.theme import Palette
 
 
@@ -35,6 +36,8 @@ class MessageView(ttk.Frame):
         self.open_url = open_url
         self._links: dict[str, str] = {}
         self._nick_tags: set[str] = set()
+        # Previews of links to the server's own files (pictures inline), when it has any.
+        self.inline: InlineFiles | None = None
         self.text = tk.Text(
             self, wrap="word", state="disabled", font=fonts["text"], borderwidth=0,
             highlightthickness=0, padx=10, pady=8, spacing1=2, spacing3=2, cursor="arrow",
@@ -158,6 +161,11 @@ class MessageView(ttk.Frame):
         elif line.state == "failed":
             t.insert(at, f"   ✗ not sent: {line.note}", ("failed", *base))
         t.insert(at, "\n", base)
+        inline = self.inline
+        if inline is not None and inline.host is not None and line.kind in ("message", "action"):
+            for _, url in split_links(line.text):
+                if url is not None and inline.is_ours(url):
+                    inline.place(t, url, at, base)
 
     def _insert_text(self, text: str, tags: tuple[str, ...], at: str) -> None:
         for piece, url in split_links(text):
@@ -182,9 +190,13 @@ class MessageView(ttk.Frame):
 
 
 def input_row(
-    parent: tk.Misc, font: tkfont.Font | tuple[str, int] | str, send: Callable[[], object]
+    parent: tk.Misc,
+    font: tkfont.Font | tuple[str, int] | str,
+    send: Callable[[], object],
+    attach: Callable[[], object] | None = None,
 ) -> tuple[ttk.Entry, ttk.Button]:
-    """The entry and Send button under a conversation: Enter (or keypad Enter) sends."""
+    """The entry and Send button under a conversation: Enter (or keypad Enter) sends;
+    with ``attach``, a paper-clip button before Send picks a file to share."""
 
     def on_enter(_event: object) -> str:
         send()
@@ -196,4 +208,7 @@ def input_row(
     entry.bind("<KP_Enter>", on_enter)
     button = ttk.Button(parent, text="Send", style="Accent.TButton", command=send)
     button.pack(side="right", padx=(6, 0))
+    if attach is not None:
+        clip = ttk.Button(parent, text="📎 File", command=attach, name="attach")
+        clip.pack(side="right", padx=(6, 0))
     return entry, button
