@@ -45,8 +45,8 @@ from chinwag.gui.connect_view import ConnectView
 from chinwag.gui.files_view import InlineFiles
 from chinwag.gui.private_window import PrivateWindow
 from chinwag.gui.trust_dialog import AskTrust, TrustDialog
-from chinwag.gui.urgency import set_urgent
 from chinwag.gui.uploads import FileSharing
+from chinwag.gui.urgency import set_urgent
 
 POLL_MS = 40
 # Events handled per poll, so a flood of lines cannot freeze the window.
