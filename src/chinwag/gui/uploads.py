@@ -18,7 +18,8 @@ from typing import Protocol
 
 from chinwag.client import events as ev
 from chinwag.client.files import FileHost, Finished, Progress, Upload, human_size
-from chinwag.client.model import ChatModel, Update
+from chinwag.client.lines import Update
+from chinwag.client.model import ChatModel
 from chinwag.gui import files_view
 from chinwag.gui.files_view import InlineFiles, UploadBar
 
