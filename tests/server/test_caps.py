@@ -69,6 +69,29 @@ class TestLabeledResponse:
         assert inner[0].command == "311" and inner[-1].command == "318"
         assert all(m.tags == {"batch": ref} for m in inner)
 
+    def test_a_reply_batch_nests_inside_the_labeled_batch(self) -> None:
+        h = Harness()
+        a = h.connect("alice", (*self.CAPS, "server-time", "draft/chathistory"))
+        b = h.connect("bob")
+        h.send(b, "PRIVMSG #lobby :one", "PRIVMSG #lobby :two")
+        h.clear(a)
+        h.send(a, "@label=h CHATHISTORY LATEST #lobby * 10")
+        outer, inner_start, *rest = h.lines(a)
+        assert outer.tags["label"] == "h" and outer.params[1] == "labeled-response"
+        ref, inner_ref = outer.params[0][1:], inner_start.params[0][1:]
+        assert inner_start.params[1] == "chathistory" and inner_start.tags["batch"] == ref
+        texts = [m.params[1] for m in rest if m.command == "PRIVMSG"]
+        assert texts == ["one", "two"]
+        assert all(m.tags["batch"] == inner_ref for m in rest if m.command == "PRIVMSG")
+        inner_end, outer_end = rest[-2:]
+        assert (inner_end.command, inner_end.params, inner_end.tags["batch"]) == (
+            "BATCH",
+            ("-" + inner_ref,),
+            ref,
+        )
+        assert (outer_end.command, outer_end.params) == ("BATCH", ("-" + ref,))
+        assert "batch" not in outer_end.tags
+
     def test_batch_ids_differ(self) -> None:
         h = Harness()
         a = h.connect("alice", self.CAPS)

@@ -251,7 +251,10 @@ class Server(Intake, AdminControl):
                 {"label": label},
             )
             for command, params, source, tags in captured:
-                self._write(user, command, params, source, {**tags, "batch": batch})
+                # A reply that is itself a batch (CHATHISTORY, SEARCH) nests: its opening
+                # and closing lines join the outer batch, its lines stay in their own.
+                inner = tags if "batch" in tags else {**tags, "batch": batch}
+                self._write(user, command, params, source, inner)
             self._write(user, "BATCH", ("-" + batch,), self.config.server_name, {})
 
     def new_batch_id(self) -> str:
