@@ -1,5 +1,7 @@
 """The browser client end to end: Debian's Chromium driven by Playwright, against a real
-server on loopback, with the desktop client's core as a third person in the room.
+server on loopback, with the desktop client's core as a third person in the room:
+chat, private messages, markup shown as text, reconnection, uploads with previews,
+accounts, history on scroll and search.
 
 Chromium is launched from its Debian path (no browser download happens, or can). Every
 wait is bounded by a multiple of TIMEOUT.
@@ -8,6 +10,7 @@ wait is bounded by a multiple of TIMEOUT.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,7 @@ from chinwag.client.connection import Client
 from chinwag.server.webconfig import WebConfig
 from chinwag.transport.runner import ServerRunner
 from tests.client.conftest import Watched
-from tests.support import TIMEOUT
+from tests.support import TIMEOUT, LineClient, wait_until
 from tests.web.conftest import LOOPBACK, base_url
 
 CHROMIUM = "/usr/bin/chromium"
@@ -263,3 +266,59 @@ def test_create_an_account_then_log_in_with_it(
     other.click("#login-submit")
     expect(other.locator("#login-error")).to_contain_text("Could not log in")
     expect(other.locator("#chat")).to_be_hidden()
+
+
+OLD = 130  # more than two pages of 50
+
+
+def fill_lobby(server: ServerRunner, count: int) -> None:
+    """``count`` numbered lines in #lobby from a TCP client, stored before we go on."""
+    old = LineClient("127.0.0.1", server.port)
+    old.register("oldtimer")
+    for i in range(count):
+        old.send(f"PRIVMSG #lobby :old message {i:03d}")
+    old.send("PING :stored")
+    old.expect("PONG")
+    old.close()
+    # History is written by a background thread (a commit every 200 ms).
+    time.sleep(0.6)
+
+
+def test_older_messages_load_on_scroll(
+    web_server: ServerRunner, new_page: Callable[..., Page]
+) -> None:
+    fill_lobby(web_server, OLD)
+    page = log_in(new_page(), base_url(web_server), "alice")
+    lines = page.locator("#lines .line.privmsg .text")
+    expect(lines.last).to_have_text(f"old message {OLD - 1:03d}")
+    first_page = lines.count()
+    assert 0 < first_page < OLD  # not everything at once
+    # Scroll to the top until the very first message is there.
+    deadline = time.monotonic() + 4 * TIMEOUT
+    while time.monotonic() < deadline:
+        page.locator("#messages").evaluate("(box) => { box.scrollTop = 0; }")
+        page.wait_for_timeout(200)
+        if lines.first.text_content() == "old message 000":
+            break
+    expect(lines.first).to_have_text("old message 000")
+    texts = lines.all_text_contents()
+    assert texts == [f"old message {i:03d}" for i in range(OLD)]  # in order, none twice
+    expect(page.locator("#history-note")).to_contain_text("beginning")
+
+
+def test_search_finds_a_message_and_jumps_to_it(
+    web_server: ServerRunner, new_page: Callable[..., Page]
+) -> None:
+    fill_lobby(web_server, 80)
+    page = log_in(new_page(), base_url(web_server), "alice")
+    say(page, "the pizza arrives at noon")
+    expect(page.locator("#lines .line.privmsg").last).to_contain_text("pizza")
+    page.click("#search-button")
+    page.fill("#search-input", "message 007")
+    page.press("#search-input", "Enter")
+    hit = page.locator("#search-results li").first
+    expect(hit).to_contain_text("old message 007", timeout=WAIT_MS)
+    hit.click()
+    target = page.locator("#lines .line.privmsg .text", has_text="old message 007")
+    expect(target).to_be_visible()
+    wait_until(lambda: page.locator("#search-results").is_hidden())

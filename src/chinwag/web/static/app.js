@@ -263,14 +263,14 @@ async function loadLatest(buf) {
   }
 }
 
-async function loadOlder() {
-  const buf = state.current;
+// One page of older lines for `buf` (the current conversation by default).
+async function loadOlder(buf = state.current) {
   if (!buf || buf.kind === "server" || buf.historyDone || buf.loadingHistory) return;
   if (!client.caps.has("draft/chathistory")) return;
-  const before = buf.oldestStamp();
+  const before = buf.oldestSelector();
   if (!before) return;
   buf.loadingHistory = true;
-  $("history-note").textContent = "Loading older messages…";
+  if (buf === state.current) $("history-note").textContent = "Loading older messages…";
   const box = $("messages");
   const fromBottom = box.scrollHeight - box.scrollTop;
   try {
@@ -499,15 +499,21 @@ async function onSearch(ev) {
   }
 }
 
-function jumpTo(result) {
+const JUMP_PAGES = 10; // pages of older history loaded at most to reach a search hit
+
+async function jumpTo(result) {
   const buf = state.buffer(result.target, state.isChannel(result.target) ? "channel" : "query");
   select(buf);
-  const node = result.id && document.querySelector(`[data-msgid="${CSS.escape(result.id)}"]`);
+  closeSearch();
+  const find = () => result.id && document.querySelector(`[data-msgid="${CSS.escape(result.id)}"]`);
+  for (let i = 0; !find() && result.id && i < JUMP_PAGES && !buf.historyDone; i++) {
+    await loadOlder(buf);
+  }
+  const node = find();
   if (node) {
     node.scrollIntoView({ block: "center" });
     node.classList.add("highlight");
   }
-  closeSearch();
 }
 
 // -- panels and theme ---------------------------------------------------------------------

@@ -217,15 +217,16 @@ export class Client extends EventTarget {
     return Math.min(n > 0 ? n : 100, 100);
   }
 
-  // Older messages of `target` before the given timestamp (or the latest ones).
+  // Messages of `target` before `before` ("msgid=..." or "timestamp=..."), or the
+  // latest ones. A msgid is exact where several messages share a millisecond.
   async fetchHistory(target, before = null, limit = 50) {
     if (!this.caps.has("draft/chathistory")) return [];
     limit = Math.min(limit, this.historyLimit());
     const params = before
-      ? ["BEFORE", target, `timestamp=${before}`, String(limit)]
+      ? ["BEFORE", target, before, String(limit)]
       : ["LATEST", target, "*", String(limit)];
     const batch = await this.request({ command: "CHATHISTORY", params }, "chathistory", target);
-    return batch ? batch.messages : [];
+    return batch ? flatten(batch) : [];
   }
 
   // soju.im/search: attrs like {in: "#lobby", text: "hello"}.
@@ -236,7 +237,7 @@ export class Client extends EventTarget {
       .map(([k, v]) => `${k}=${irc.escapeTag(String(v))}`)
       .join(";");
     const batch = await this.request({ command: "SEARCH", params: [value] }, "soju.im/search", "");
-    return batch ? batch.messages : [];
+    return batch ? flatten(batch) : [];
   }
 
   // A short-lived upload token (FILETOKEN), fetched again when it is about to expire.
@@ -533,9 +534,7 @@ export class Client extends EventTarget {
 
   finishBatch(batch) {
     const label = batch.tags.label;
-    if (label && this.settle(label, batch)) {
-      if (batch.type !== "labeled-response") return;
-    }
+    if (label && this.settle(label, batch)) return; // the answer to a request
     const fallback = `${batch.type} ${this.fold(batch.params[0] || "")}`;
     if (batch.type === "soju.im/search" && this.settle(`${batch.type} `, batch)) return;
     if (this.settle(fallback, batch)) return;

@@ -323,9 +323,12 @@ export class Buffer {
     return l || null;
   }
 
-  oldestStamp() {
-    const first = this.lines.find((l) => l.stamp && l.kind !== "info");
-    return first ? first.stamp : null;
+  // The CHATHISTORY selector of the oldest line shown: its msgid, else its time.
+  oldestSelector() {
+    const chat = new Set(["privmsg", "notice", "action"]);
+    const first = this.lines.find((l) => chat.has(l.kind) && (l.id || l.stamp));
+    if (!first) return null;
+    return first.id ? `msgid=${first.id}` : `timestamp=${first.stamp}`;
   }
 
   newestStamp() {
