@@ -322,3 +322,37 @@ def test_search_finds_a_message_and_jumps_to_it(
     target = page.locator("#lines .line.privmsg .text", has_text="old message 007")
     expect(target).to_be_visible()
     wait_until(lambda: page.locator("#search-results").is_hidden())
+
+
+NOTIFICATION_SPY = """
+window.__hidden = false;
+Object.defineProperty(Document.prototype, "hidden", { get: () => window.__hidden });
+window.__notes = [];
+window.Notification = class {
+  static permission = "granted";
+  static requestPermission() { return Promise.resolve("granted"); }
+  constructor(title, options) { window.__notes.push([title, options.body]); }
+  addEventListener() {}
+  close() {}
+};
+"""
+
+
+def test_a_private_message_or_a_mention_notifies_while_the_tab_is_hidden(
+    web_server: ServerRunner, new_page: Callable[..., Page]
+) -> None:
+    url = base_url(web_server)
+    page = new_page()
+    page.add_init_script(NOTIFICATION_SPY)
+    alice = log_in(page, url, "alice")
+    bob = log_in(new_page(), url, "bob")
+    notes = lambda: alice.evaluate("window.__notes")  # noqa: E731
+    say(bob, "visible tab: alice, no need to ring")
+    expect(alice.locator("#lines .line.privmsg").last).to_contain_text("visible tab")
+    assert notes() == []
+    alice.evaluate("window.__hidden = true")
+    say(bob, "just chatter")
+    say(bob, "alice: lunch?")
+    say(bob, "/msg alice psst")
+    wait_until(lambda: len(notes()) == 2)
+    assert notes() == [["bob in #lobby", "alice: lunch?"], ["bob (private)", "psst"]]
