@@ -5,6 +5,7 @@ fingerprint trusted without a dialog, and the lock in the status bar."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -181,3 +182,17 @@ def test_a_server_found_as_irc_and_ircs_is_listed_once_with_its_tls_port(
     ]
     app.connect_view.pick_found(1)
     assert app.connect_view.values()["port"] == "6667"
+
+
+def test_a_pin_that_cannot_be_saved_is_explained(
+    make_app: Callable[..., App], listener: TLSPort, config_dir: Path
+) -> None:
+    app = make_app(tls=True)
+    fill_and_connect(app, listener.port, "alice")
+    dialog = dialog_of(app)
+    shutil.rmtree(config_dir, ignore_errors=True)
+    config_dir.parent.mkdir(parents=True, exist_ok=True)
+    config_dir.write_text("a file where the config directory should be")
+    dialog.trust_button.invoke()
+    assert "could not be remembered" in app.connect_view.status_text()
+    assert app.client is None and app.chat is None

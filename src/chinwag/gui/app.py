@@ -213,7 +213,14 @@ class App:
                 f"Not connected: you did not trust the certificate of {need.host}:{need.port}."
             )
             return
-        self.pins.pin(need.host, need.port, need.fingerprint)
+        try:
+            self.pins.pin(need.host, need.port, need.fingerprint)
+        except OSError as exc:
+            self.connect_view.set_status(
+                f"Not connected: the certificate could not be remembered "
+                f"({exc.strerror or exc}) in {self.pins.path.parent}."
+            )
+            return
         self.connect()
 
     def _new_files(self) -> FileSharing:
