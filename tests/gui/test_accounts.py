@@ -78,6 +78,7 @@ def test_create_an_account_then_log_in_after_a_restart(
     make_app: Callable[..., App],
     make_server: Callable[..., ServerRunner],
     memory_keyring: Any,
+    config_dir: Path,
 ) -> None:
     server = make_server()
     app = make_app()
@@ -89,6 +90,8 @@ def test_create_an_account_then_log_in_after_a_restart(
     pump(app.root, lambda: app.chat is not None)
     pump(app.root, lambda: account_of(server, "zoe") == "zoe")
     assert PASSWORD in memory_keyring.store.values()
+    for path in config_dir.rglob("*"):  # the keyring has it; the settings never do
+        assert not path.is_file() or PASSWORD.encode() not in path.read_bytes()
     app.logout()
     server.stop()
 

@@ -493,6 +493,7 @@ class Server(Intake, AdminControl):
             self._reap()
         if not sweep:
             return
+        self.accounts.throttle.forget_old(mono)  # failures older than the window
         lim = self.limits
         for user in list(self.connections):
             idle = mono - user.last_recv

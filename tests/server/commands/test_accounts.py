@@ -60,6 +60,12 @@ class TestCaps:
             "draft/account-registration=before-connect",
         } <= set(caps)
 
+    def test_registration_not_offered_when_closed(self, creds: Credentials) -> None:
+        h = harness(creds, registration="closed")
+        user = h.open()
+        h.send(user, "CAP LS 302")
+        assert "draft/account-registration" not in h.lines(user)[0].params[-1]
+
 
 class TestPlain:
     def test_success_before_registration(self, h: Harness) -> None:
@@ -91,6 +97,15 @@ class TestPlain:
         assert len(h.server.accounts.deferred) == 2
         owner = start(h, "alice", ip="127.0.0.3")
         assert numerics(plain(h, owner)) == [N.RPL_LOGGEDIN, N.RPL_SASLSUCCESS]
+
+    def test_failures_reach_operators_as_server_notices(self, h: Harness) -> None:
+        oper = h.connect("oper")
+        h.server.opers.add(oper)  # as OPER does
+        user = start(h)
+        plain(h, user, "wrong-password")
+        notices = [m.params[-1] for m in only(h.lines(oper), "NOTICE")]
+        assert any("failed login to account alice from 127.0.0.1" in n for n in notices)
+        assert not any("wrong-password" in n for n in notices)
 
     def test_refused_over_plain_text_from_another_machine(self, creds: Credentials) -> None:
         h = harness(creds)

@@ -42,6 +42,8 @@ def handle_cap(server: Server, user: User, msg: Message) -> None:
             user.cap_negotiating = True
         version = msg.param(1)
         caps = offered(server.sts, user.secure)
+        if server.config.accounts.registration == "closed":  # REGISTER would only fail
+            caps = {k: v for k, v in caps.items() if k != "draft/account-registration"}
         if (number(version) or 0) >= 302:
             user.cap_version = 302
             user.caps.add("cap-notify")
