@@ -67,6 +67,7 @@ maxbans = 60
 history_replay = 0
 replay_window = 60
 chathistory = 50
+keep_history = false
 private_history = false
 history_days = 30
 private_history_days = 7
@@ -129,6 +130,7 @@ class TestFile:
             history_replay=0,
             replay_window=60,
             chathistory=50,
+            keep_history=False,
             private_history=False,
             history_days=30,
             private_history_days=7,

@@ -65,6 +65,9 @@ class Limits:
     # Lines of channel history replayed on join (0 turns replay off); only lines this
     # person has not been shown before, and none to clients that use draft/chathistory.
     history_replay: int = 20
+    # Keep chat history at all (false: nothing is stored; CHATHISTORY, SEARCH and the
+    # join replay find nothing; offline messages still wait for their account).
+    keep_history: bool = True
     # Messages one CHATHISTORY or SEARCH request returns at most (ISUPPORT CHATHISTORY).
     chathistory: int = 100
     # Keep private conversations in history (only when a party is logged in).

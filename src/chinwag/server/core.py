@@ -567,7 +567,7 @@ class Server(Intake, AdminControl):
     ) -> None:
         """Count a channel message and, if ``store``, keep it for history replay."""
         self.messages += 1
-        if store and self.storage is not None:
+        if store and self.storage is not None and self.limits.keep_history:
             stored = StoredMessage(
                 msgid,
                 time.time() if at is None else at,

@@ -100,7 +100,8 @@ def other_party(key: str, mine: str) -> str:
 
 def record_private(server: Server, user: User, other: User, stored: StoredMessage) -> None:
     """Keep a private message when private history is on and a party is logged in."""
-    if server.storage is None or not server.limits.private_history:
+    lim = server.limits
+    if server.storage is None or not lim.private_history or not lim.keep_history:
         return
     if user.account is None and other.account is None:
         return

@@ -355,3 +355,13 @@ class TestOfflineWithSasl:
         assert [m.params for m in got] == [("alice", "first"), ("alice", "second")]
         assert got[0].source.startswith("bob!")
         assert h.storage.take_offline("alice") == []
+
+
+def test_history_can_be_switched_off() -> None:
+    h = Harness(lobby=None, limits={"keep_history": False})
+    a, b, _ = room(h, 2)
+    login(a, "alice")
+    h.send(b, "PRIVMSG alice :private")
+    h.send(b, "CHATHISTORY LATEST #r * 10")
+    assert texts(h.lines(b)) == []
+    assert h.storage.pending() == 0

@@ -64,7 +64,7 @@ def _keep_for_later(server: Server, user: User, name: str, stored: StoredMessage
         return False
     key = server.fold(account.name)
     server.storage.add_offline(key, stored)
-    if server.limits.private_history:
+    if server.limits.private_history and server.limits.keep_history:
         parties = (party(server, user), key)
         server.storage.append(conversation_key(*parties), stored, parties)
     server.messages += 1
