@@ -221,6 +221,7 @@ class ChatMessage(Event):
     history: bool = False
     label: str = ""
     pending: bool = False
+    msgid: str = ""  # the server's id for it (message-tags), to page, jump and delete
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,3 +263,43 @@ class UploadToken(Event):
 
     token: str
     seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage(Event):
+    """Messages of ``conversation`` the client asked the server for (draft/chathistory),
+    oldest first. ``older``: they go above what is shown (scrolling back; empty: there
+    is nothing older). Otherwise they replace what is shown, around ``anchor`` (the
+    msgid to show: a search hit in its context)."""
+
+    conversation: str
+    messages: tuple[ChatMessage, ...]
+    older: bool = True
+    anchor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults(Event):
+    """The server's answer to a search (soju.im/search), oldest first."""
+
+    query: str
+    hits: tuple[ChatMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeleted(Event):
+    """A message was deleted (draft/message-redaction) by ``by``."""
+
+    conversation: str
+    msgid: str
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadMarker(Event):
+    """How far the person has read ``conversation`` (draft/read-marker), on any of their
+    clients; ``at`` None: nothing read yet."""
+
+    conversation: str
+    at: float | None
+    ours: bool = False  # the answer to our own MARKREAD

@@ -43,6 +43,11 @@ def format_time(t: float) -> str:
     return time.strftime("%H:%M", time.localtime(t))
 
 
+def format_day(t: float) -> str:
+    """The day a line belongs to, for the separators between days: Monday 30 November 2026."""
+    return time.strftime("%A %d %B %Y", time.localtime(t))
+
+
 def split_links(text: str) -> list[tuple[str, str | None]]:
     """Split text into (piece, url-or-None); trailing punctuation stays out of links."""
     out: list[tuple[str, str | None]] = []
@@ -87,6 +92,8 @@ class Line:
     label: str = ""
     state: str = ""
     note: str = ""
+    msgid: str = ""  # the server's id (to page back, jump to, delete)
+    deleted: bool = False
 
 
 @dataclass
@@ -100,6 +107,11 @@ class Conversation:
     members: tuple[ev.Member, ...] = ()
     joined: bool = True
     cleared_at: float = 0.0  # the time of the last line cleared away: replays stop there
+    read_at: float | None = None  # the read marker: lines after it are new
+    new_line_at: float | None = None  # where "new messages" is drawn: the marker as it was
+    # when the conversation was last opened (reading it does not move the line away)
+    complete: bool = False  # the server has nothing older (scrolling back stops)
+    loading: bool = False  # an older page has been asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +145,8 @@ class Update:
     redraw: set[str] = field(default_factory=set)  # conversations to draw again from scratch
     restate: dict[str, list[Line]] = field(default_factory=dict)  # lines to redraw in place
     focus_window: str = ""  # the private window to open or raise, and type into
+    jump: str = ""  # the msgid to scroll to and show (a search hit in its context)
+    search: bool = False  # new search results
 
     def merge(self, other: Update) -> None:
         for key, lines in other.lines.items():

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from chinwag.client import events as ev
+from chinwag.client.history_model import HistoryModel
 from chinwag.client.lines import (
     LIVE,
     Conversation,
@@ -55,7 +56,7 @@ class Outage:
     attempts: int = 0
 
 
-class ChatModel:
+class ChatModel(HistoryModel):
     """Conversations and their contents, fed by :meth:`apply` (see module docstring)."""
 
     def __init__(
@@ -86,6 +87,8 @@ class ChatModel:
         self.prefix_order = "~&@%+"
         self.outage: Outage | None = None
         self._outages = 0
+        self.search_hits: tuple[ev.ChatMessage, ...] = ()
+        self.search_query = ""
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -183,6 +186,8 @@ class ChatModel:
         if self.private_windows and conv.kind == "private":
             self.windows.add(key)
             return Update(sidebar=True, focus_window=key)
+        if key != self.current:
+            self.leave(self.current)
         self.current = key
         return Update(sidebar=True, current=True)
 
@@ -289,7 +294,9 @@ class ChatModel:
             if old.label == label:
                 line = dataclasses.replace(old, state=state, note=note)
                 if confirmed is not None:
-                    line = dataclasses.replace(line, time=confirmed.time, text=confirmed.text)
+                    line = dataclasses.replace(
+                        line, time=confirmed.time, text=confirmed.text, msgid=confirmed.msgid
+                    )
                 conv.lines[i] = line
                 update.restate.setdefault(key, []).append(line)
                 return True
@@ -543,11 +550,14 @@ class ChatModel:
         if confirming and self._restate(key, e.label, update, state="", confirmed=e):
             return update
         line = Line(e.time, e.kind, e.text, nick=e.sender, own=e.own, mention=e.mention,
-                    label=e.label, state=state)  # fmt: skip
+                    label=e.label, state=state, msgid=e.msgid)  # fmt: skip
         conv = self.conversations[key]
         if e.history and (e.time <= conv.cleared_at or _already_shown(conv, line)):
             return update  # cleared away, or replayed again after a reconnect
         self._add(key, line, update)
+        if e.history and self.unread_after_marker(key, e):
+            conv.unread += 1
+            update.sidebar = True
         if not e.own and not e.history:
             if key != self.current and key != self.focused_window:
                 conv.unread += 1
@@ -589,6 +599,8 @@ class ChatModel:
 
 
 def _already_shown(conv: Conversation, line: Line) -> bool:
+    if line.msgid and any(old.msgid == line.msgid for old in conv.lines):
+        return True
     for old in conv.lines[-HISTORY_LOOKBACK:]:
         if (
             old.text == line.text

@@ -45,6 +45,7 @@ from datetime import datetime
 from typing import Literal
 
 from chinwag.client import events as ev
+from chinwag.client.history import HISTORY_CAPS, HistoryRequests
 from chinwag.client.login import Login, Outcome
 from chinwag.proto import numerics as n
 from chinwag.proto.casemap import CASEMAPPINGS, folder
@@ -60,6 +61,7 @@ DEFAULT_CAPS = frozenset(
         "batch",
         "labeled-response",
         "account-notify",
+        *HISTORY_CAPS,
     }
 )
 # Bytes of text per PRIVMSG line: leaves room in the 512-byte line for the prefix the
@@ -123,7 +125,7 @@ class _Channel:
     names_pending: dict[str, tuple[str, str]] | None = None
 
 
-class Session:
+class Session(HistoryRequests):
     """IRC client state for one connection (see the module docstring)."""
 
     def __init__(
@@ -191,6 +193,7 @@ class Session:
         self._sent: dict[str, _Sent] = {}  # label -> our message awaiting its answer
         self._labels = 0
         self._label = ""  # the label the message being fed answers, if it is one of ours
+        self._history_init()
 
     # -- output ---------------------------------------------------------------------------
 
@@ -421,6 +424,12 @@ class Session:
             lines, outcome = [], Outcome(None, "login-unavailable", "The server's proof was wrong.")
         self._login_lines(lines, outcome)
 
+    def _on_fail(self, msg: Message) -> None:
+        if msg.param(0).upper() in ("CHATHISTORY", "SEARCH"):
+            self._history_failed(msg)
+        else:
+            self._on_login(msg)
+
     def _on_account(self, msg: Message) -> None:
         """account-notify: someone logged in (or out, ``*``)."""
         nkey = self.fold(msg.nick or "")
@@ -484,6 +493,7 @@ class Session:
         for channel in self.rejoin:
             self._send("JOIN", channel)
         self.rejoin = []
+        self._history_after_connect()
 
     def _on_filetoken(self, msg: Message) -> None:
         seconds = msg.param(1)
@@ -571,35 +581,39 @@ class Session:
         if own and self._label:  # the echo of a message we labeled
             label = self._label
             del self._sent[label]
-        history = self._batches.get(msg.tags.get("batch", ""), "") == "chathistory"
+        batch = msg.tags.get("batch", "")
+        history = self._batches.get(batch, "") in ("chathistory", "soju.im/search")
         if self.is_channel(bare_target):
             conversation, private = bare_target, False
         else:
             conversation, private = (target if own else sender), True
-        self._emit(
-            ev.ChatMessage(
-                conversation,
-                sender,
-                text,
-                kind=kind,
-                own=own,
-                private=private,
-                mention=not own and self.mentions_me(text),
-                history=history,
-                label=label,
-                time=self._now,
-            )
+        message = ev.ChatMessage(
+            conversation,
+            sender,
+            text,
+            kind=kind,
+            own=own,
+            private=private,
+            mention=not own and self.mentions_me(text),
+            history=history,
+            label=label,
+            msgid=msg.tags.get("msgid", ""),
+            time=self._now,
         )
+        if not self._history_collects(message, batch):
+            self._emit(message)
 
     # BATCH +<id> <type> [params...]  |  BATCH -<id>
     def _on_batch(self, msg: Message) -> None:
         ref = msg.param(0)
         if ref.startswith("+"):
             self._batches[ref[1:]] = msg.param(1).lower()
+            self._history_batch_opened(ref[1:], msg.param(1).lower(), msg.params[2:])
             if self._label:  # a labeled-response batch, or one nested in it
                 self._batch_labels[ref[1:]] = self._label
         elif ref.startswith("-"):
             self._batches.pop(ref[1:], None)
+            self._history_batch_closed(ref[1:])
             label = self._batch_labels.pop(ref[1:], "")
             if label and label not in self._batch_labels.values():
                 self._settle(label)
@@ -637,6 +651,7 @@ class Session:
                 self._send("WHO", channel)
             self._who_pending.add(key)
             self._emit(ev.Joined(channel, nick, True, time=self._now))
+            self._history_after_join(channel)
             return
         ch = self.channels.get(key)
         if ch is None:
@@ -989,7 +1004,10 @@ _HANDLERS: dict[str, Callable[[Session, Message], None]] = {
     "ACCOUNT": Session._on_account,
     "AUTHENTICATE": Session._on_login,
     "REGISTER": Session._on_login,
-    "FAIL": Session._on_login,
+    "FAIL": Session._on_fail,
+    "CHATHISTORY": Session._on_chathistory,
+    "MARKREAD": Session._on_markread,
+    "REDACT": Session._on_redact,
     n.RPL_LOGGEDIN: Session._on_login,
     n.RPL_SASLSUCCESS: Session._on_login,
     n.ERR_SASLFAIL: Session._on_login,

@@ -37,12 +37,14 @@ from chinwag.client.form import ConnectRequest, explain_failure, validate
 from chinwag.client.lines import Notification, Update
 from chinwag.client.model import ChatModel
 from chinwag.client.notify import DesktopNotifications, Notifier
+from chinwag.client.session import Session
 from chinwag.client.settings import Settings
 from chinwag.client.trust import PinStore, announced_fingerprint, announced_tls
 from chinwag.gui import theme
 from chinwag.gui.chat_view import ChatView
 from chinwag.gui.connect_view import ConnectView
 from chinwag.gui.files_view import InlineFiles
+from chinwag.gui.history import HistoryControls
 from chinwag.gui.private_window import PrivateWindow
 from chinwag.gui.trust_dialog import AskTrust, TrustDialog
 from chinwag.gui.uploads import FileSharing
@@ -128,6 +130,7 @@ class App:
         self.request: ConnectRequest | None = None
         self.model = self._new_model()
         self.chat: ChatView | None = None
+        self.history: HistoryControls | None = None
         self.windows: dict[str, PrivateWindow] = {}  # conversation key -> its own window
         self.found: queue.Queue[list[Any]] = queue.Queue()
         self.notifications: list[str] = []
@@ -255,8 +258,16 @@ class App:
         )  # fmt: skip
         self.chat.messages.inline = self.files.inline
         self.chat.pack(fill="both", expand=True)
+        self.history = HistoryControls(
+            self.root, self.model, self.chat, self.fonts, self._call, self.has_focus
+        )
         self.chat.redraw_all()
         self.chat.focus_entry()
+
+    def _call(self, fn: Callable[[Session], object]) -> None:
+        """Run ``fn`` with the session on the network thread (nothing if disconnected)."""
+        if self.client is not None:
+            self.client.call(lambda session: (fn(session), None)[1])
 
     def _stop_discovery(self) -> None:
         """Stop LAN discovery off the Tk thread (zeroconf's goodbye takes a moment)."""
@@ -268,6 +279,8 @@ class App:
         if self.chat is not None:
             self.chat.show(update)
             self._show_windows(update)
+            if self.history is not None:
+                self.history.shown(update)
         self.root.title(self.model.title())
         if update.notify:
             self.notify(update.notify)
@@ -435,6 +448,7 @@ class App:
         if self.chat is not None:
             self.chat.destroy()
             self.chat = None
+            self.history = None
         self.model = self._new_model()
         self.files.cancel()
         self.root.title("chinwag")

@@ -179,7 +179,7 @@ class ChatView(ttk.Frame):
         if update.sidebar:
             self.redraw_sidebar()
         if current in update.redraw:
-            self.messages.redraw(self.model.conversation().lines)
+            self.messages.redraw(self.model.conversation().lines, self.model.new_from(current))
         else:
             if current in update.restate:
                 self.messages.restate(update.restate[current])
@@ -197,7 +197,8 @@ class ChatView(ttk.Frame):
         self.redraw_sidebar()
         self.redraw_topic()
         self.redraw_members()
-        self.messages.redraw(self.model.conversation().lines)
+        current = self.model.current
+        self.messages.redraw(self.model.conversation().lines, self.model.new_from(current))
         self.status.configure(text=self.model.status)
         self.redraw_security()
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
 
-from chinwag.client.lines import LIVE, Line, format_time, nick_colour, split_links
+from chinwag.client.lines import LIVE, Line, format_day, format_time, nick_colour, split_links
 from chinwag.gui.files_view import InlineFiles
 from chinwag.gui.theme import Palette
 
@@ -38,15 +38,69 @@ class MessageView(ttk.Frame):
         self._nick_tags: set[str] = set()
         # Previews of links to the server's own files (pictures inline), when it has any.
         self.inline: InlineFiles | None = None
+        self._last_day = ""  # the day of the last line drawn: a new day gets a separator
+        # History: called when the person scrolls to the very top (load older lines), and
+        # with the msgid of their own line they chose to delete.
+        self.on_top: Callable[[], None] | None = None
+        self.on_delete: Callable[[str], None] | None = None
         self.text = tk.Text(
             self, wrap="word", state="disabled", font=fonts["text"], borderwidth=0,
             highlightthickness=0, padx=10, pady=8, spacing1=2, spacing3=2, cursor="arrow",
         )  # fmt: skip
-        scroll = ttk.Scrollbar(self, orient="vertical", command=self.text.yview)
+        scroll = ttk.Scrollbar(self, orient="vertical", command=self._scrolled)
         self.text.configure(yscrollcommand=scroll.set)
         scroll.pack(side="right", fill="y")
         self.text.pack(side="left", fill="both", expand=True)
+        for sequence in ("<MouseWheel>", "<Button-4>", "<Prior>"):
+            self.text.bind(sequence, lambda _e: self.after_idle(self._check_top), add="+")
+        self.text.bind("<Button-3>", self._on_menu)
         self.restyle(palette)
+
+    # -- history: the top, deleting, jumping -----------------------------------------------
+
+    def _scrolled(self, *args: str) -> None:
+        self.text.yview(*args)
+        self._check_top()
+
+    def _check_top(self) -> None:
+        if self.on_top is not None and self.text.yview()[0] <= 0.0:
+            self.on_top()
+
+    def msgid_at(self, index: str) -> tuple[str, bool]:
+        """The msgid of the line at ``index``, and whether it is our own."""
+        tags = self.text.tag_names(index)
+        msgid = next((t[2:] for t in tags if t.startswith("m:")), "")
+        return msgid, "own" in tags and "deleted" not in tags
+
+    def delete_menu(self, msgid: str) -> tk.Menu:
+        menu = tk.Menu(self, tearoff=False)
+        menu.add_command(label="Delete message", command=lambda: self._delete(msgid))
+        return menu
+
+    def _delete(self, msgid: str) -> None:
+        if self.on_delete is not None:
+            self.on_delete(msgid)
+
+    def _on_menu(self, event: tk.Event[tk.Text]) -> None:
+        msgid, own = self.msgid_at(f"@{event.x},{event.y}")
+        if msgid and own and self.on_delete is not None:
+            self.delete_menu(msgid).tk_popup(event.x_root, event.y_root)
+
+    def show_msgid(self, msgid: str) -> bool:
+        """Scroll to the line with ``msgid`` and mark it; False if it is not shown."""
+        ranges = self.text.tag_ranges("m:" + msgid)
+        if not ranges:
+            return False
+        self.text.tag_remove("found", "1.0", "end")
+        self.text.tag_add("found", ranges[0], ranges[-1])
+        self.text.see(ranges[0])
+        return True
+
+    def top_at(self, msgid: str) -> None:
+        """Put the line with ``msgid`` at the top (after older lines came in above it)."""
+        ranges = self.text.tag_ranges("m:" + msgid)
+        if ranges:
+            self.text.yview(ranges[0])
 
     def restyle(self, palette: Palette) -> None:
         self.palette = p = palette
@@ -71,19 +125,32 @@ class MessageView(ttk.Frame):
         t.tag_configure("pending", foreground=p.muted)
         t.tag_configure("state", foreground=p.muted, font=self.fonts["small"])
         t.tag_configure("failed", foreground=p.error, font=self.fonts["small"])
+        t.tag_configure("deleted", foreground=p.muted, font=self.fonts["italic"])
+        t.tag_configure("found", background=p.mention_bg)
+        t.tag_configure("day", foreground=p.muted, font=self.fonts["small"], justify="center")
+        t.tag_configure("new", foreground=p.error, font=self.fonts["small"], justify="center")
         t.tag_raise("link")
         for tag in self._nick_tags:
             t.tag_configure(tag, foreground=nick_colour(tag[5:], p.dark))
 
     # -- drawing ------------------------------------------------------------------------------
 
-    def redraw(self, lines: Iterable[Line]) -> None:
-        """Show exactly ``lines``."""
+    def redraw(self, lines: Iterable[Line], new_from: int = -1) -> None:
+        """Show exactly ``lines``; a "new messages" line goes before ``lines[new_from]``."""
         self.text.configure(state="normal")
         self.text.delete("1.0", "end")
         self.text.configure(state="disabled")
         self._links.clear()
-        self.append(list(lines))
+        self._last_day = ""
+        lines = list(lines)
+        if 0 <= new_from < len(lines):
+            self.append(lines[:new_from])
+            self.text.configure(state="normal")
+            self.text.insert("end", "—— new messages ——\n", ("new",))
+            self.text.configure(state="disabled")
+            self.append(lines[new_from:])
+        else:
+            self.append(lines)
 
     def append(self, lines: list[Line]) -> None:
         """Add ``lines`` at the end; follow them if the view was scrolled to the end."""
@@ -130,6 +197,11 @@ class MessageView(ttk.Frame):
     def _render(self, line: Line, at: str) -> None:
         """Insert one line at index or mark ``at`` (a right-gravity mark moves along)."""
         t = self.text
+        day = format_day(line.time)
+        if day != self._last_day and at == "end":
+            if self._last_day or line.msgid:  # history has days; a fresh session starts today
+                t.insert(at, f"—— {day} ——\n", ("day",))
+            self._last_day = day
         base: tuple[str, ...] = ("body",)
         if line.own:
             base = ("body", "own")
@@ -137,6 +209,12 @@ class MessageView(ttk.Frame):
             base = ("body", "mention")
         if line.state in ("pending", LIVE):  # marked so that restate() can find it
             base = (*base, "label:" + line.label)
+        if line.msgid:
+            base = (*base, "m:" + line.msgid)
+        if line.deleted:
+            t.insert(at, format_time(line.time) + "  ", ("time", *base))
+            t.insert(at, f"{line.nick}: message deleted\n", ("deleted", *base))
+            return
         said = (*base, "pending") if line.state == "pending" else base
         t.insert(at, format_time(line.time) + "  ", ("time", *base))
         if line.kind == "message":

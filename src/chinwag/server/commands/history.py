@@ -102,6 +102,9 @@ def replay_on_join(server: Server, user: User, channel: Channel) -> None:
 # -- CHATHISTORY -------------------------------------------------------------------------
 
 
+# Half the microsecond that orders messages within a millisecond: a bound just before a
+# message's time, and (at about 2 float steps at today's epoch) never equal to it.
+HALF_US = 5e-7
 Span = tuple[float, float]  # the times a selector stands for (lo, hi)
 
 
@@ -138,7 +141,7 @@ def _windows(sub: str, first: Span | str, second: Span, limit: int) -> list[Wind
         half = limit // 2
         return [
             Window(before=lo, limit=half),
-            Window(after=lo - 1e-7, limit=limit - half, newest=False),
+            Window(after=lo - HALF_US, limit=limit - half, newest=False),
         ]
     # BETWEEN: counted from the first selector, forwards or backwards in time
     if lo <= second[0]:
@@ -193,7 +196,7 @@ def handle_chathistory(server: Server, user: User, msg: Message) -> None:
                 user, "CHATHISTORY", "MESSAGE_ERROR", sub, target, "Messages could not be retrieved"
             )
             return
-    rows.sort(key=lambda m: m.time)
+    rows = sorted({m.msgid: m for m in rows}.values(), key=lambda m: m.time)
     send_messages(server, user, rows, "chathistory", name)
 
 

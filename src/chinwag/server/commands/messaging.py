@@ -54,9 +54,11 @@ def _logged_in_as(server: Server, name: str) -> User | None:
     return None
 
 
-def _keep_for_later(server: Server, user: User, name: str, stored: StoredMessage) -> bool:
+def _keep_for_later(
+    server: Server, user: User, name: str, stored: StoredMessage, echo: Outgoing | None
+) -> bool:
     """A message to an account nobody is logged in to: keep it for its next login (and in
-    private history), and tell the sender. False when ``name`` is no account."""
+    private history), echo it, and tell the sender. False when ``name`` is no account."""
     if server.storage is None:
         return False
     account = server.storage.get_account(name)
@@ -68,6 +70,8 @@ def _keep_for_later(server: Server, user: User, name: str, stored: StoredMessage
         parties = (party(server, user), key)
         server.storage.append(conversation_key(*parties), stored, parties)
     server.messages += 1
+    if echo is not None:
+        server.deliver_to(user, echo)
     if stored.kind == "PRIVMSG":
         server.send(
             user,
@@ -164,12 +168,9 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
                 stored = StoredMessage(
                     msgid, at, name, user.source, user.account, verb, kept_tags, text
                 )
-                if verb != "TAGMSG" and _keep_for_later(server, user, name, stored):
-                    if echo:
-                        server.deliver_to(
-                            user, Outgoing(verb, (name, *params), user.source, tags, at)
-                        )
-                elif not quiet:
+                copy = Outgoing(verb, (name, *params), user.source, tags, at) if echo else None
+                kept = verb != "TAGMSG" and _keep_for_later(server, user, name, stored, copy)
+                if not kept and not quiet:
                     server.numeric(user, N.ERR_NOSUCHNICK, name, "No such nick/channel")
                 continue
             out = Outgoing(verb, (other.nick, *params), user.source, tags, at, account=user.account)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from chinwag.errors import ProtocolError
 from chinwag.proto.message import Message, parse_tags
-from chinwag.server.commands.history import readable_keys, send_messages
+from chinwag.server.commands.history import HALF_US, readable_keys, send_messages
 from chinwag.server.commands.table import command, number
 from chinwag.server.history import MS, parse_timestamp, party
 from chinwag.server.state import User
@@ -63,8 +63,8 @@ def handle_search(server: Server, user: User, msg: Message) -> None:
             keys += server.storage.conversations(party(server, user))
     after, before = bounds["after"], bounds["before"]
     window = Window(
-        after=None if after is None else after - 1e-7,  # inclusive: the whole millisecond
-        before=None if before is None else before + MS + 1e-7,
+        after=None if after is None else after - HALF_US,  # inclusive: the whole millisecond
+        before=None if before is None else before + MS + HALF_US,
         limit=min(limit, cap),
         newest=after is None,
     )
