@@ -106,6 +106,30 @@ def test_connect_with_sasl_logs_every_client_in(
     assert not bad["ok"] and "904" in " ".join(bad["errors"])
 
 
+class TestOverTLS:
+    @pytest.fixture
+    def tls_server(self, make_server: Callable[..., ServerRunner]) -> ServerRunner:
+        return make_server(tls_listen=(("127.0.0.1", 0),), plaintext=False)
+
+    def test_fanout_over_tls_delivers_everything(self, tls_server: ServerRunner) -> None:
+        r = bench(tls_server.tls_port, "fanout", "--tls", "--clients", "5", "--senders", "2",
+                  "--messages", "20", "--sample", "1")  # fmt: skip
+        assert r["ok"], r
+        assert r["tls"] is True
+        # The server listens with TLS only, so every delivery went through it.
+        assert r["lost"] == 0 and r["deliveries"] == r["expected"] == 2 * 20 * 4
+
+    def test_connect_over_tls_and_plain_text_on_a_tls_port_fails(
+        self, tls_server: ServerRunner
+    ) -> None:
+        r = bench(tls_server.tls_port, "connect", "--tls", "--count", "6", "--hold", "0")
+        assert r["ok"], r
+        assert r["registered"] == r["held"] == 6
+        plain = bench(tls_server.tls_port, "connect", "--count", "2", "--hold", "0",
+                      "--timeout", "2")  # fmt: skip
+        assert not plain["ok"] and plain["tls"] is False
+
+
 def test_generator_reports_its_own_cpu(server: ServerRunner) -> None:
     r = bench(server.port, "connect", "--count", "3", "--hold", "0")
     assert r["generator_cpu_s"] >= 0

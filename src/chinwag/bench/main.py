@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import resource
+import ssl
 import sys
 import time
 from collections.abc import Callable, Coroutine
@@ -73,6 +74,11 @@ def _common_options() -> argparse.ArgumentParser:
     g.add_argument("--host", default="127.0.0.1", help="server address (loopback only)")
     g.add_argument("--port", type=_positive_int, default=6667, help="server port")
     g.add_argument("--password", help="connection password (PASS), if the server needs one")
+    g.add_argument(
+        "--tls",
+        action="store_true",
+        help="connect over TLS (the server's certificate is not verified: loopback only)",
+    )
     g.add_argument(
         "--server-pid",
         type=_positive_int,
@@ -245,6 +251,14 @@ def _loop_factory() -> tuple[str, Callable[[], asyncio.AbstractEventLoop] | None
     return "uvloop", uvloop.new_event_loop
 
 
+def _unverified_tls() -> ssl.SSLContext:
+    """A client context that accepts any certificate: the bench measures, it does not trust."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
 async def _run(args: argparse.Namespace, family: int, address: str) -> scenarios.Result:
     loop = asyncio.get_running_loop()
     sources = source_addresses(family, args.source_ips)
@@ -260,6 +274,7 @@ async def _run(args: argparse.Namespace, family: int, address: str) -> scenarios
         sasl=(args.sasl, *args.account) if args.sasl else None,
         server_pid=args.server_pid,
         websocket=WsConnector(args.websocket, sources) if args.websocket else None,
+        tls=_unverified_tls() if args.tls else None,
         deadline=loop.time() + args.timeout,
     )
     try:

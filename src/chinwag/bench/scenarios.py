@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import ssl
 import string
 import time
 from collections import Counter
@@ -57,6 +58,7 @@ class Target:
     server_pid: int | None = None
     # Connect over IRC-over-WebSocket instead of TCP (see chinwag.bench.ws).
     websocket: WsConnector | None = None
+    tls: ssl.SSLContext | None = None  # connect over TLS with this client context
     deadline: float = 0.0  # loop.time() by which the whole scenario must be over
     run_id: str = field(
         default_factory=lambda: "".join(random.choices("bcdfghjklmnpqrstvwxz", k=3))
@@ -126,7 +128,13 @@ async def open_clients(
                 await asyncio.wait_for(
                     loop.sock_connect(sock, (target.address, target.port)), target.remaining()
                 )
-                await loop.create_connection(lambda: conn, sock=sock)
+                await loop.create_connection(
+                    lambda: conn,
+                    sock=sock,
+                    ssl=target.tls,
+                    server_hostname=target.host if target.tls else None,
+                    ssl_handshake_timeout=max(1.0, target.remaining()) if target.tls else None,
+                )
             except BaseException:
                 sock.close()
                 raise
@@ -191,6 +199,7 @@ def _base_result(scenario: str, target: Target) -> Result:
     return {
         "scenario": scenario,
         "target": f"{target.host}:{target.port}",
+        "tls": target.tls is not None,
         "ok": False,
         "error": None,
     }
