@@ -79,7 +79,27 @@ class TestHandshake:
         raw.send("NICK mallory")
         raw.send("USER m 0 * :M")
         assert not [m for m in _messages(raw) if m]
+        assert raw.closed  # not a TLS handshake: dropped
         assert server.call(lambda core: "mallory" not in core.by_nick)
+
+    def test_a_handshake_that_never_comes_is_dropped(
+        self, make_server: Callable[..., ServerRunner]
+    ) -> None:
+        server = make_server(tls_listen=TLS_ANY, limits={"registration_timeout": 0.3})
+        with socket.create_connection(("127.0.0.1", server.tls_port), timeout=TIMEOUT) as idle:
+            assert idle.recv(100) == b""  # closed by the server, having said nothing
+        assert server.call(lambda core: not core.connections)
+
+    def test_close_notify_ends_the_session_and_others_hear_the_quit(
+        self, make_server: Callable[..., ServerRunner]
+    ) -> None:
+        server = make_server(tls_listen=TLS_ANY)
+        alice, bob = tls_client(server, "alice"), tls_client(server, "bob")
+        assert isinstance(bob.sock, ssl.SSLSocket)
+        bob.sock.unwrap()  # close_notify, the socket stays open
+        assert alice.expect("QUIT").nick == "bob"
+        alice.send("QUIT :done")
+        assert "done" in alice.expect("ERROR").params[0]
 
     def test_whois_shows_671_for_tls_users_only(
         self, make_server: Callable[..., ServerRunner]

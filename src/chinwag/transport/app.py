@@ -23,7 +23,7 @@ from chinwag.server.config import ServerConfig
 from chinwag.storage.sqlite import DB_FILE, SQLiteStorage
 from chinwag.storage.writer import HistoryWriter
 from chinwag.transport.tcp import IRCProtocol
-from chinwag.transport.tls import ServerTLS
+from chinwag.transport.tls import ServerTLS, TLSProtocol
 
 if TYPE_CHECKING:
     from chinwag.web.app import WebService
@@ -150,17 +150,21 @@ class ServerApp:
         hosts = (h for h, _ in self.config.tls_listen + self.config.web.https)
         return ServerTLS(self.config, tuple(advertised_addresses(hosts)))
 
-    async def _listen(self, host: str, port: int, ssl: Any) -> list[tuple[str, int]]:
+    async def _listen(
+        self, host: str, port: int, tls: ssl.SSLContext | None
+    ) -> list[tuple[str, int]]:
+        """Listen on host:port, with TLS (done by :class:`TLSProtocol`) when given a context."""
         assert self.loop is not None
+        core, live = self.core, self.live
+        timeout = self.config.limits.registration_timeout
+        factory: Callable[[], IRCProtocol] = (
+            (lambda: IRCProtocol(core, live))
+            if tls is None
+            else (lambda: TLSProtocol(core, live, tls, timeout))
+        )
         try:
             srv = await self.loop.create_server(
-                lambda: IRCProtocol(self.core, self.live),
-                host=host or None,
-                port=port,
-                reuse_address=True,
-                backlog=4096,
-                ssl=ssl,
-                ssl_handshake_timeout=self.config.limits.registration_timeout if ssl else None,
+                factory, host=host or None, port=port, reuse_address=True, backlog=4096
             )
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:

@@ -1,7 +1,6 @@
-"""TCP and TLS: an asyncio Protocol per connection, feeding the sans-I/O core.
+"""Plain TCP: an asyncio Protocol per connection, feeding the sans-I/O core.
 
-Over TLS asyncio's SSL transport sits below the same protocol, after the handshake;
-the protocol only asks it whether it is secure and for the client's certificate.
+The TLS variant, :class:`chinwag.transport.tls.TLSProtocol`, builds on this one.
 """
 
 from __future__ import annotations
@@ -9,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from typing import cast
 
-from chinwag.certs import fingerprint_hex
 from chinwag.server.core import Server
 from chinwag.server.state import User
 
@@ -30,19 +28,7 @@ class IRCProtocol(asyncio.Protocol):
         self.live.add(self)
         peer = transport.get_extra_info("peername") or ("?", 0)
         local = transport.get_extra_info("sockname") or ("", 0)
-        tls = transport.get_extra_info("ssl_object")
-        certfp = None
-        if tls is not None:
-            der = tls.getpeercert(binary_form=True)
-            certfp = fingerprint_hex(der) if der else None
-        self.user = self.core.connect(
-            self,
-            str(peer[0]),
-            int(peer[1]),
-            local_host=str(local[0]),
-            secure=tls is not None,
-            certfp=certfp,
-        )
+        self.user = self.core.connect(self, str(peer[0]), int(peer[1]), local_host=str(local[0]))
 
     def data_received(self, data: bytes) -> None:
         user = self.user
