@@ -214,15 +214,15 @@ class TLSProtocol(IRCProtocol):
     # -- Link --------------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        tls = self._ssl
-        if tls is None or self.transport is None or self.transport.is_closing():
+        transport, tls = self.transport, self._ssl
+        if tls is None or transport is None or transport.is_closing():
             return
         try:
             tls.write(data)
         except ssl.SSLError:
-            self.transport.abort()
+            transport.abort()
             return
-        self._flush()
+        transport.write(self._out.read())
 
     def close(self) -> None:
         tls = self._ssl
