@@ -154,6 +154,17 @@ class TestCertificateKept:
         finally:
             runner.stop()
 
+    def test_without_a_data_dir_the_certificate_lives_as_long_as_the_server(
+        self, make_server: Callable[..., ServerRunner]
+    ) -> None:
+        server = make_server(tls_listen=TLS_ANY, data_dir=None)
+        alice = tls_client(server, "alice")
+        assert peer_fingerprint(alice.sock) == server.fingerprint
+        assert server.reload_tls() and peer_fingerprint(tls_client(server).sock) == (
+            server.fingerprint
+        )
+        alice.close()
+
     def test_own_certificate_is_served(self, tmp_path: Path) -> None:
         cert, key, fp = self_signed_pair(tmp_path / "own", "mine")
         runner = started(tmp_path, tls_listen=TLS_ANY, tls_cert=cert, tls_key=key)

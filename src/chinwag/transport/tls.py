@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -32,7 +33,7 @@ from chinwag.certs import (
     fingerprint_hex,
     publicly_trusted,
 )
-from chinwag.errors import ConfigError, LocalError
+from chinwag.errors import LocalError
 from chinwag.server.config import ServerConfig
 from chinwag.server.core import Server
 from chinwag.transport.certfp import request_client_certificates
@@ -67,8 +68,8 @@ def new_server_context() -> ssl.SSLContext:
 class ServerTLS:
     """The certificate and the one SSLContext shared by every TLS listener.
 
-    Raises LocalError (ConfigError for a set-up that cannot work) when the certificate
-    cannot be made or loaded. Logs nothing itself: the caller announces :attr:`info`.
+    Raises LocalError when the certificate cannot be made or loaded. Logs nothing
+    itself: the caller announces :attr:`info`.
     """
 
     def __init__(self, config: ServerConfig, lan_addresses: tuple[str, ...] = ()) -> None:
@@ -78,6 +79,8 @@ class ServerTLS:
         self.irc_context = new_server_context()  # the same certificate; asks for the client's
         self.client_certificates = request_client_certificates(self.irc_context)
         self.made = False  # the last load generated a new self-signed certificate
+        # A server with no data dir keeps nothing: its certificate lives as long as it does.
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self.info = self._load(self.context)
         self._load(self.irc_context)
 
@@ -85,11 +88,13 @@ class ServerTLS:
         cfg = self.config
         if cfg.tls_cert is not None:
             return cfg.tls_cert, cfg.tls_key, False
-        if cfg.data_dir is None:
-            raise ConfigError("TLS needs a data dir for its certificate, or --tls-cert")
-        cert, key, self.made = ensure_self_signed(
-            cfg.data_dir / TLS_SUBDIR, lan_addresses=self.lan_addresses
-        )
+        if cfg.data_dir is not None:
+            directory = cfg.data_dir / TLS_SUBDIR
+        else:
+            if self._scratch is None:
+                self._scratch = tempfile.TemporaryDirectory(prefix="chinwag-tls-")
+            directory = Path(self._scratch.name)
+        cert, key, self.made = ensure_self_signed(directory, lan_addresses=self.lan_addresses)
         return cert, key, True
 
     def _load(self, context: ssl.SSLContext) -> CertInfo:
