@@ -81,8 +81,7 @@ class ServerTLS:
         self.made = False  # the last load generated a new self-signed certificate
         # A server with no data dir keeps nothing: its certificate lives as long as it does.
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
-        self.info = self._load(self.context)
-        self._load(self.irc_context)
+        self.info = self._load(self.context, self.irc_context)
 
     def _paths(self) -> tuple[Path, Path | None, bool]:
         cfg = self.config
@@ -97,10 +96,11 @@ class ServerTLS:
         cert, key, self.made = ensure_self_signed(directory, lan_addresses=self.lan_addresses)
         return cert, key, True
 
-    def _load(self, context: ssl.SSLContext) -> CertInfo:
+    def _load(self, *contexts: ssl.SSLContext) -> CertInfo:
         cert, key, generated = self._paths()
         try:
-            context.load_cert_chain(cert, key)
+            for context in contexts:
+                context.load_cert_chain(cert, key)
         except (OSError, ssl.SSLError) as exc:
             what = f"{cert}" + (f" with key {key}" if key else "")
             raise LocalError(f"cannot load TLS certificate {what}: {exc}") from None
@@ -114,8 +114,7 @@ class ServerTLS:
         # Try a scratch context first: a half-loaded live one (new certificate, old key)
         # would fail every handshake.
         self._load(new_server_context())
-        self.info = self._load(self.context)
-        self._load(self.irc_context)
+        self.info = self._load(self.context, self.irc_context)
         return self.info
 
 
