@@ -43,6 +43,7 @@ screenshots: $(VENV)/.dev-stamp
 	$(BIN)/python scripts/screenshot-client
 	$(BIN)/python scripts/screenshot-client docs/client-dark.png --dark
 	$(BIN)/python scripts/screenshot-admin
+	$(BIN)/python scripts/screenshot-files
 	$(BIN)/python scripts/screenshot-accounts
 	$(BIN)/python scripts/screenshot-web
 

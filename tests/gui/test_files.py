@@ -80,15 +80,15 @@ def test_other_files_show_name_size_and_save(
 
     def saw_it() -> bool:
         alice.root.update()
-        return bob.chat is not None and "📎 agenda.txt · 21 bytes  Save" in bob.chat.message_text()
+        return bob.chat is not None and "▪ agenda.txt · 21 bytes  Save" in bob.chat.message_text()
 
     pump(bob.root, saw_it, 4 * TIMEOUT)
     # The sender's own line (drawn again once the server confirmed it) has it too, once.
     pump(
-        alice.root, lambda: alice.chat is not None and "📎 agenda.txt" in alice.chat.message_text()
+        alice.root, lambda: alice.chat is not None and "▪ agenda.txt" in alice.chat.message_text()
     )
     own = alice.chat.message_text()
-    assert own.count("📎") == 1 and own.index("/files/") < own.index("📎")
+    assert own.count("▪ agenda") == 1 and own.index("/files/") < own.index("▪ agenda")
     ((url, info),) = [(u, i) for u, (i, _) in bob.files.inline.cache.items() if i]
     target = tmp_path / "saved.txt"
     thread = bob.files.inline.save(url, info, str(target))

@@ -27,6 +27,7 @@ from tkinter import font as tkfont
 
 from chinwag.admin.accounts import AccountsModel, AccountsPanel
 from chinwag.admin.ban_dialog import BanDialog, BanRequest
+from chinwag.admin.files_tab import FilesPanel
 from chinwag.admin.model import (
     AdminModel,
     PersonRow,
@@ -216,8 +217,14 @@ class AdminWindow:
         self.lift_button = ttk.Button(bans, text="Lift ban", command=self.on_lift)
         self.lift_button.grid(row=1, column=0, sticky="w", pady=(4, 0))
 
-        logf = ttk.LabelFrame(right, text="Log", padding=4)
-        logf.pack(fill="both", expand=True, padx=(4, 0))
+        # The log and the Files tab share the right-hand side.
+        self.notebook = ttk.Notebook(right)
+        self.notebook.pack(fill="both", expand=True, padx=(4, 0))
+        logf = ttk.Frame(self.notebook, padding=4)
+        self.notebook.add(logf, text="Log")
+        self.files_panel = FilesPanel(self.notebook, self._data_dir, self.base_config.web.files)
+        self.notebook.add(self.files_panel, text="Files")
+        self.notebook.bind("<<NotebookTabChanged>>", lambda _e: self._refresh_files())
         logf.columnconfigure(1, weight=1)
         logf.rowconfigure(1, weight=1)
         ttk.Label(logf, text="Filter").grid(row=0, column=0, padx=(0, 4))
@@ -299,10 +306,20 @@ class AdminWindow:
 
     # -- showing the model ---------------------------------------------------------------
 
+    def _data_dir(self) -> Path | None:
+        text = self.data_dir_var.get().strip()
+        return Path(text).expanduser() if text else None
+
+    def _refresh_files(self) -> None:
+        """The Files tab, when it is the one showing (one indexed query)."""
+        if not self.closed and self.files_panel.winfo_ismapped():
+            self.files_panel.refresh()
+
     def refresh_now(self) -> None:
         """Copy status, counters, people and bans from the model into the widgets."""
         if self.closed:
             return
+        self._refresh_files()
         try:
             people = self.model.people()
             bans = self.model.bans()
@@ -529,6 +546,7 @@ class AdminWindow:
             with contextlib.suppress(tk.TclError):
                 self.root.after_cancel(job)
         self._jobs.clear()
+        self.files_panel.close()
         try:
             self.model.stop(CLOSE_REASON)
         finally:

@@ -165,7 +165,7 @@ class InlineFiles:
             tag = f"{spot.mark}-save"
             t.insert(
                 where,
-                f"📎 {info.name} · {human_size(info.size)}  ", (*spot.tags, "info"),
+                f"▪ {info.name} · {human_size(info.size)}  ", (*spot.tags, "info"),
                 "Save", (*spot.tags, "link", tag),
             )  # fmt: skip
             t.tag_bind(tag, "<Button-1>", lambda _e: self.save(url, info))

@@ -287,6 +287,6 @@ def input_row(
     button = ttk.Button(parent, text="Send", style="Accent.TButton", command=send)
     button.pack(side="right", padx=(6, 0))
     if attach is not None:
-        clip = ttk.Button(parent, text="📎 File", command=attach, name="attach")
+        clip = ttk.Button(parent, text="Attach…", command=attach, name="attach")
         clip.pack(side="right", padx=(6, 0))
     return entry, button

@@ -113,21 +113,30 @@ class Upload:
         self.file.write(data)
 
     async def receive(self, body: AsyncIterator[bytes], limit: int) -> None:
-        """Write the whole body; TooBig past ``limit`` bytes (0: no limit)."""
+        """Write the whole body; TooBig past ``limit`` bytes (0: no limit). Chunks are
+        gathered up to WRITE_BYTES and hashed and written on a worker thread while the
+        next ones arrive (at most one write in flight: memory stays bounded)."""
         loop = asyncio.get_running_loop()
-        buf = bytearray()
+        parts: list[bytes] = []
+        gathered = 0
+        writing: asyncio.Future[None] | None = None
         async for chunk in body:
             self.size += len(chunk)
             if limit and self.size > limit:
                 raise TooBig
             if len(self.head) < SNIFF_BYTES:
                 self.head += chunk[: SNIFF_BYTES - len(self.head)]
-            buf += chunk
-            if len(buf) >= WRITE_BYTES:
-                data, buf = bytes(buf), bytearray()
-                await loop.run_in_executor(None, self.write, data)
-        if buf:
-            await loop.run_in_executor(None, self.write, bytes(buf))
+            parts.append(chunk)
+            gathered += len(chunk)
+            if gathered >= WRITE_BYTES:
+                if writing is not None:
+                    await writing
+                writing = loop.run_in_executor(None, self.write, b"".join(parts))
+                parts, gathered = [], 0
+        if writing is not None:
+            await writing
+        if parts:
+            await loop.run_in_executor(None, self.write, b"".join(parts))
         await loop.run_in_executor(None, self.file.close)
 
     def discard(self) -> None:
@@ -171,18 +180,21 @@ def check_quota(request: web.Request, store: FileStore, who: Uploader, size: int
 
 
 def finish(
-    path: Path, mime: str, strip: bool, thumb_dir: Path
+    up: Upload, mime: str, strip: bool, thumb_dir: Path
 ) -> tuple[str, int, Path | None, str | None]:
     """Worker thread: strip metadata and make a thumbnail for pictures; returns the
-    final SHA-256 and size, and the thumbnail's temporary path and type."""
-    if strip and mime in THUMBNAIL_TYPES:
-        images.strip_metadata(path)
-    sha = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(WRITE_BYTES):
-            sha.update(chunk)
-            size += len(chunk)
+    final SHA-256 and size (hashed again only when stripping rewrote the file), and the
+    thumbnail's temporary path and type."""
+    path = up.path
+    digest, size = up.sha.hexdigest(), up.size
+    if strip and mime in THUMBNAIL_TYPES and images.strip_metadata(path):
+        sha = hashlib.sha256()
+        size = 0
+        with path.open("rb") as fh:
+            while chunk := fh.read(WRITE_BYTES):
+                sha.update(chunk)
+                size += len(chunk)
+        digest = sha.hexdigest()
     thumb: Path | None = None
     thumb_type: str | None = None
     if mime in THUMBNAIL_TYPES:
@@ -190,7 +202,7 @@ def finish(
         thumb_type = images.make_thumbnail(path, thumb)
         if thumb_type is None:
             thumb = None
-    return sha.hexdigest(), size, thumb, thumb_type
+    return digest, size, thumb, thumb_type
 
 
 async def upload(request: web.Request) -> web.Response:
@@ -209,7 +221,7 @@ async def upload(request: web.Request) -> web.Response:
     up = Upload(store.blobs.tmp)
     try:
         try:
-            await up.receive(request.content.iter_chunked(256 * 1024), limit)
+            await up.receive(request.content.iter_any(), limit)
         except TooBig:
             raise refusal(request, PayloadTooLarge, too_big, who.name) from None
         mime = kind_of(up.head)
@@ -220,7 +232,7 @@ async def upload(request: web.Request) -> web.Response:
         if up.size == 0:
             raise refusal(request, web.HTTPBadRequest, "the file is empty", who.name)
         sha, size, thumb, thumb_type = await loop.run_in_executor(
-            None, finish, up.path, mime, rules.strip_metadata, store.blobs.tmp
+            None, finish, up, mime, rules.strip_metadata, store.blobs.tmp
         )
         await loop.run_in_executor(None, check_quota, request, store, who, size)
         rec = FileRecord(
