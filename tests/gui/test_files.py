@@ -84,9 +84,7 @@ def test_other_files_show_name_size_and_save(
 
     pump(bob.root, saw_it, 4 * TIMEOUT)
     # The sender's own line (drawn again once the server confirmed it) has it too, once.
-    pump(
-        alice.root, lambda: alice.chat is not None and "▪ agenda.txt" in alice.chat.message_text()
-    )
+    pump(alice.root, lambda: alice.chat is not None and "▪ agenda.txt" in alice.chat.message_text())
     own = alice.chat.message_text()
     assert own.count("▪ agenda") == 1 and own.index("/files/") < own.index("▪ agenda")
     ((url, info),) = [(u, i) for u, (i, _) in bob.files.inline.cache.items() if i]
