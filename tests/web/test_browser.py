@@ -55,8 +55,8 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     """Pages in contexts of their own (separate storage: separate people)."""
     contexts = []
 
-    def make(width: int = 1280, height: int = 800) -> Page:
-        ctx = browser.new_context(viewport={"width": width, "height": height})
+    def make(width: int = 1280, height: int = 800, **options: Any) -> Page:
+        ctx = browser.new_context(viewport={"width": width, "height": height}, **options)
         ctx.set_default_timeout(WAIT_MS)
         contexts.append(ctx)
         page = ctx.new_page()
@@ -356,3 +356,30 @@ def test_a_private_message_or_a_mention_notifies_while_the_tab_is_hidden(
     say(bob, "/msg alice psst")
     wait_until(lambda: len(notes()) == 2)
     assert notes() == [["bob in #lobby", "alice: lunch?"], ["bob (private)", "psst"]]
+
+
+def test_a_360_pixel_phone_fits_and_reaches_every_panel(
+    web_server: ServerRunner, new_page: Callable[..., Page]
+) -> None:
+    url = base_url(web_server)
+    phone = log_in(new_page(360, 640, has_touch=True, is_mobile=True), url, "alice")
+    log_in(new_page(), url, "bob")
+    wide = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert phone.evaluate(wide) == 0  # nothing wider than the screen
+    expect(phone.locator("#sidebar")).not_to_be_in_viewport()
+    phone.tap("#menu-button")
+    expect(phone.locator("#sidebar")).to_be_in_viewport()
+    phone.tap("#scrim", position={"x": 340, "y": 300})  # beside the drawer: it closes
+    expect(phone.locator("#sidebar")).not_to_be_in_viewport()
+    phone.tap("#menu-button")
+    phone.tap('#buffers li[data-key="#lobby"] button')
+    expect(phone.locator("#sidebar")).not_to_be_in_viewport()
+    phone.tap("#members-button")
+    expect(phone.locator("#members")).to_be_in_viewport()
+    expect(phone.locator("#members-hint")).to_have_text("Tap a name to talk privately.")
+    member(phone, "bob").tap()  # on a touch screen one tap opens the private chat
+    expect(phone.locator("#buffer-name")).to_have_text("bob")
+    expect(phone.locator("#members")).not_to_be_in_viewport()
+    say(phone, "a long line " * 30)
+    expect(phone.locator("#lines .line.privmsg")).to_have_count(1)
+    assert phone.evaluate(wide) == 0

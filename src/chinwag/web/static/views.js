@@ -155,6 +155,7 @@ export function renderMembers(state, onOpen) {
   const members = buf.sortedMembers(state.prefix.chars);
   $("members-title").textContent = `Members — ${members.length}`;
   const coarse = window.matchMedia("(pointer: coarse)").matches;
+  $("members-hint").textContent = `${coarse ? "Tap" : "Double-click"} a name to talk privately.`;
   for (const m of members) {
     const li = el("li");
     li.dataset.nick = m.nick;
