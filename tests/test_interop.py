@@ -96,7 +96,13 @@ class WeeChat:
             self.proc = subprocess.Popen(
                 self.args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env
             )
-        wait_until(self._fifo_ready, timeout=3 * TIMEOUT)
+        try:
+            wait_until(self._fifo_ready, timeout=3 * TIMEOUT)
+        except BaseException:
+            # A WeeChat that never became ready must not outlive the test (it would
+            # keep reconnecting and burning CPU long after the suite ends).
+            self.stop()
+            raise
 
     def _fifo_ready(self) -> bool:
         assert self.proc is not None and self.proc.poll() is None, self.diagnostics()
