@@ -10,7 +10,7 @@ import pytest
 from chinwag import cli
 from chinwag.bench import main
 
-SCENARIOS = ("fanout", "paced", "dm", "connect")
+SCENARIOS = ("fanout", "paced", "dm", "connect", "lobby", "soak", "overrun")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

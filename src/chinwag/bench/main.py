@@ -11,6 +11,13 @@ Scenarios:
            still answer a PING; with --server-pid, the server's RSS per connection.
            With --sasl plain|scram --account NAME:PASSWORD every client logs in to
            that account while registering (SASL logins per second).
+  lobby    N clients (10,000) in one room, paced traffic into it: delivery latency
+           p50/p99 over every member, and the server's RSS.
+  soak     a mixed load for a while (paced channel traffic, private-message ping-pong,
+           clients joining and quitting): the server's RSS growth after the warm-up,
+           and nothing lost.
+  overrun  the fan-out with no send window (20 clients, 10 senders x 1,000 messages that
+           never wait): lost deliveries and the server's peak RSS.
 
 Works against any IRC server, but only on loopback (127.0.0.0/8 or ::1). Give
 --server-pid so the report shows the server's CPU time next to the generator's: the
@@ -32,12 +39,12 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from chinwag.bench import scenarios
+from chinwag.bench import scale, scenarios
 from chinwag.bench.measure import resolve_loopback, source_addresses
 from chinwag.bench.ws import WsConnector
 from chinwag.errors import LocalError
 
-SCENARIOS = ("fanout", "paced", "dm", "connect")
+SCENARIOS = ("fanout", "paced", "dm", "connect", "lobby", "soak", "overrun")
 
 
 def _positive_int(text: str) -> int:
@@ -116,8 +123,8 @@ def _common_options() -> argparse.ArgumentParser:
     g.add_argument(
         "--timeout",
         type=_positive_float,
-        default=120.0,
-        help="overall deadline for the scenario in seconds",
+        help="overall deadline for the scenario in seconds (default 120; lobby 600; "
+        "soak its duration + 120)",
     )
     g.add_argument(
         "--websocket",
@@ -127,6 +134,19 @@ def _common_options() -> argparse.ArgumentParser:
     )
     g.add_argument("--label", help="a name for the target, copied into the JSON line")
     return common
+
+
+def _paced_options(
+    p: argparse.ArgumentParser, *, clients: int, rate: float, duration: float
+) -> None:
+    """The options of a room with paced senders (paced, lobby)."""
+    p.add_argument("--clients", type=_positive_int, default=clients, help="clients in the room")
+    p.add_argument("--senders", type=_positive_int, default=10, help="how many of them send")
+    p.add_argument(
+        "--rate", type=_positive_float, default=rate, help="messages per second, all senders"
+    )
+    p.add_argument("--duration", type=_positive_float, default=duration, help="seconds of sending")
+    p.add_argument("--size", type=_positive_int, default=64, help="bytes of text per message")
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -161,13 +181,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         formatter_class=fmt,
         help="the same at a fixed send rate: latency under a realistic load",
     )
-    p.add_argument("--clients", type=_positive_int, default=100, help="clients in the channel")
-    p.add_argument("--senders", type=_positive_int, default=10, help="how many of them send")
-    p.add_argument(
-        "--rate", type=_positive_float, default=200.0, help="messages per second, all senders"
-    )
-    p.add_argument("--duration", type=_positive_float, default=5.0, help="seconds of sending")
-    p.add_argument("--size", type=_positive_int, default=64, help="bytes of text per message")
+    _paced_options(p, clients=100, rate=200.0, duration=5.0)
     p.add_argument("--sample", type=_nonneg_int, default=8, help="receivers that time latency")
 
     p = sub.add_parser(
@@ -195,6 +209,54 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--hold", type=float, default=2.0, help="seconds to keep them idle before checking"
     )
+    _scale_parsers(sub, common)
+
+
+def _scale_parsers(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    p = sub.add_parser(
+        "lobby",
+        parents=[common],
+        formatter_class=fmt,
+        help="N clients in one room, paced traffic: latency to every member, server RSS",
+    )
+    _paced_options(p, clients=10_000, rate=10.0, duration=10.0)
+    p.add_argument(
+        "--concurrency", type=_positive_int, default=50, help="registrations in flight at once"
+    )
+
+    p = sub.add_parser(
+        "soak",
+        parents=[common],
+        formatter_class=fmt,
+        help="mixed load for a duration: server RSS growth after warm-up, nothing lost",
+    )
+    p.add_argument("--duration", type=_positive_float, default=600.0, help="seconds of load")
+    p.add_argument(
+        "--warmup", type=float, default=60.0, help="seconds before RSS growth is counted "
+        "(at most a fifth of the duration)"
+    )  # fmt: skip
+    p.add_argument("--members", type=_positive_int, default=50, help="clients in the room")
+    p.add_argument("--senders", type=_positive_int, default=5, help="how many of them send")
+    p.add_argument("--rate", type=_positive_float, default=20.0, help="channel messages/s")
+    p.add_argument("--pairs", type=_nonneg_int, default=10, help="private-message pairs")
+    p.add_argument("--dm-rate", type=_positive_float, default=2.0, help="pings/s per pair")
+    p.add_argument(
+        "--churn", type=float, default=2.0, help="clients per second that join, talk and quit"
+    )
+    p.add_argument("--size", type=_positive_int, default=64, help="bytes of text per message")
+
+    p = sub.add_parser(
+        "overrun",
+        parents=[common],
+        formatter_class=fmt,
+        help="fan-out whose senders never wait: lost deliveries, server peak RSS",
+    )
+    p.add_argument("--clients", type=_positive_int, default=20, help="clients in the channel")
+    p.add_argument("--senders", type=_positive_int, default=10, help="how many of them send")
+    p.add_argument("--messages", type=_positive_int, default=1000, help="messages per sender")
+    p.add_argument("--size", type=_positive_int, default=64, help="bytes of text per message")
+    p.add_argument("--sample", type=_nonneg_int, default=4, help="receivers that time latency")
 
 
 def raise_fd_limit() -> int:
@@ -209,6 +271,15 @@ def raise_fd_limit() -> int:
         except (ValueError, OSError):
             pass
     return soft
+
+
+def default_timeout(args: argparse.Namespace) -> float:
+    """Seconds a scenario may take when --timeout is not given."""
+    if args.scenario == "lobby":
+        return 600.0
+    if args.scenario == "soak":
+        return float(args.duration) + 120.0
+    return 120.0
 
 
 def _scenario_call(
@@ -240,6 +311,37 @@ def _scenario_call(
         )
     if args.scenario == "dm":
         return scenarios.dm(target, args.pairs, args.duration)
+    if args.scenario in ("lobby", "overrun") and args.senders >= args.clients:
+        raise LocalError("--senders must be smaller than --clients")
+    if args.scenario == "lobby":
+        return scale.lobby(
+            target,
+            args.clients,
+            args.senders,
+            args.rate,
+            args.duration,
+            args.size,
+            args.concurrency,
+        )
+    if args.scenario == "overrun":
+        return scale.overrun(
+            target, args.clients, args.senders, args.messages, args.size, args.sample
+        )
+    if args.scenario == "soak":
+        if args.senders > args.members:
+            raise LocalError("--senders must not be more than --members")
+        return scale.soak(
+            target,
+            args.duration,
+            args.warmup,
+            args.members,
+            args.senders,
+            args.rate,
+            args.pairs,
+            args.dm_rate,
+            args.churn,
+            args.size,
+        )
     return scenarios.connect(target, args.count, args.concurrency, args.hold)
 
 
@@ -275,7 +377,7 @@ async def _run(args: argparse.Namespace, family: int, address: str) -> scenarios
         server_pid=args.server_pid,
         websocket=WsConnector(args.websocket, sources) if args.websocket else None,
         tls=_unverified_tls() if args.tls else None,
-        deadline=loop.time() + args.timeout,
+        deadline=loop.time() + (args.timeout or default_timeout(args)),
     )
     try:
         return await _scenario_call(args, target)

@@ -1,14 +1,17 @@
 """What the load generator measures besides the IRC traffic: CPU time and memory of a
-process (from /proc), its own CPU time, percentiles, and the loopback-only target check.
+process (from /proc, also sampled over a run), its own CPU time, percentiles, and the
+loopback-only target check.
 
 Nothing here touches the network beyond resolving the target name.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
 import socket
+import time
 from dataclasses import dataclass
 
 from chinwag.errors import LocalError
@@ -126,3 +129,62 @@ def source_addresses(family: int, count: int) -> list[str | None]:
         return [None]
     count = min(count, 250)
     return [f"127.0.0.{2 + i}" for i in range(count)]
+
+
+class RssSampler:
+    """Samples a process's RSS every ``interval`` seconds while a scenario runs.
+
+    ``start()`` inside the event loop, ``await stop()`` at the end; ``samples`` holds
+    (seconds since start, bytes). Without a PID it samples nothing.
+    """
+
+    def __init__(self, pid: int | None, interval: float = 1.0) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.samples: list[tuple[float, int]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._t0 = 0.0
+
+    def sample(self) -> None:
+        if self.pid:
+            rss = process_rss_bytes(self.pid)
+            if rss is not None:
+                self.samples.append((round(time.monotonic() - self._t0, 3), rss))
+
+    def start(self) -> None:
+        self._t0 = time.monotonic()
+        self.sample()
+        if self.pid:
+            self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            self.sample()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        self.sample()
+
+    def peak(self) -> int | None:
+        return max((b for _t, b in self.samples), default=None)
+
+    def growth(self, warmup: float) -> dict[str, float | int | None]:
+        """RSS at the end of the warm-up, at the end and at its peak after it, and the
+        growth of each over the warm-up value in per cent."""
+        after = [(t, b) for t, b in self.samples if t >= warmup]
+        if not after:
+            return {"rss_warm_bytes": None, "rss_end_bytes": None, "rss_growth_pct": None}
+        warm = after[0][1]
+        end = after[-1][1]
+        peak = max(b for _t, b in after)
+        return {
+            "rss_warm_bytes": warm,
+            "rss_end_bytes": end,
+            "rss_peak_bytes": peak,
+            "rss_growth_pct": round(100.0 * (end - warm) / warm, 2),
+            "rss_peak_growth_pct": round(100.0 * (peak - warm) / warm, 2),
+        }

@@ -378,9 +378,7 @@ async def fanout(
     result.update(messages_per_s=round(delivered / elapsed / max(1, clients - 1), 1))
     result.update(latency_summary(state.latencies(), "latency"))
     result.update(meter.report(elapsed))
-    result["ok"] = result["error"] is None and result["lost"] == 0 and state.lost_connections == 0
-    if state.lost_connections and result["error"] is None:
-        result["error"] = f"{state.lost_connections} connection(s) lost"
+    finish_channel(result, state)
     await close_all(conns)
     return result
 
@@ -409,51 +407,76 @@ async def paced(
     if setup is None:
         return result
     conns, channel = setup
+    await paced_phase(target, conns, channel, senders, sample, rate, total, size, result)
+    await close_all(conns)
+    return result
+
+
+async def paced_phase(
+    target: Target,
+    conns: list[Conn],
+    channel: str,
+    senders: int,
+    sample: int,
+    rate: float,
+    total: int,
+    size: int,
+    result: Result,
+) -> None:
+    """The measured part of a paced scenario (paced, lobby): ``total`` messages from the
+    first ``senders`` of ``conns`` at ``rate``; ``sample`` receivers time them."""
     state = _Fanout(conns, channel, sample, senders)
     per_sender = [total // senders + (1 if s < total % senders else 0) for s in range(senders)]
     state.arm(lambda i: total - (per_sender[i] if i < senders else 0), False)
-    template = _message_template(channel, size)
-    sender_conns = conns[:senders]
-    loop = asyncio.get_running_loop()
     meter = CpuMeter(target.server_pid)
-
     meter.start()
     t0 = time.monotonic()
-    start = loop.time()
-    k = 0
-    seq = [0] * senders
-    while k < total and target.remaining() > 0:
-        due = min(total, int((loop.time() - start) * rate) + 1)
-        if due > k:
-            ts = time.monotonic_ns()
-            for j in range(k, due):
-                s = j % senders
-                sender_conns[s].write(template % (ts, s, seq[s]))
-                seq[s] += 1
-            k = due
-        await asyncio.sleep(max(0.0, start + k / rate - loop.time()))
-    send_seconds = time.monotonic() - t0
+    k, send_seconds = await paced_send(
+        target, conns[:senders], _message_template(channel, size), rate, total
+    )
     try:
         await asyncio.wait_for(state.finished.wait(), target.remaining())
     except TimeoutError:
         result["error"] = "deadline reached before every delivery arrived"
     t_end = state.last_delivery if state.finished.is_set() else time.monotonic()
     meter.stop()
-
     result.update(sent=k, achieved_rate=round(k / max(send_seconds, 1e-9), 1))
     _, elapsed = _record_deliveries(result, state, conns, t_end - t0)
     result.update(latency_summary(state.latencies(), "latency"))
     result.update(meter.report(elapsed))
+    finish_channel(result, state, k == total)
+
+
+async def paced_send(
+    target: Target, senders: Sequence[Conn], template: bytes, rate: float, total: int
+) -> tuple[int, float]:
+    """Send ``total`` channel messages at ``rate`` a second, round robin over ``senders``;
+    returns (sent, seconds)."""
+    loop = asyncio.get_running_loop()
+    t0 = time.monotonic()
+    start = loop.time()
+    k = 0
+    seq = [0] * len(senders)
+    while k < total and target.remaining() > 0:
+        due = min(total, int((loop.time() - start) * rate) + 1)
+        if due > k:
+            ts = time.monotonic_ns()
+            for j in range(k, due):
+                s = j % len(senders)
+                senders[s].write(template % (ts, s, seq[s]))
+                seq[s] += 1
+            k = due
+        await asyncio.sleep(max(0.0, start + k / rate - loop.time()))
+    return k, time.monotonic() - t0
+
+
+def finish_channel(result: Result, state: _Fanout, all_sent: bool = True) -> None:
+    """``ok`` and ``error`` of a channel scenario from what was delivered and lost."""
     result["ok"] = (
-        result["error"] is None
-        and result["lost"] == 0
-        and state.lost_connections == 0
-        and k == total
+        result["error"] is None and result["lost"] == 0 and state.lost_connections == 0 and all_sent
     )
     if state.lost_connections and result["error"] is None:
         result["error"] = f"{state.lost_connections} connection(s) lost"
-    await close_all(conns)
-    return result
 
 
 async def dm(target: Target, pairs: int, duration: float) -> Result:

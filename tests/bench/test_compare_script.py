@@ -1,0 +1,107 @@
+"""scripts/bench-compare rewrites docs/benchmarks.md without losing what others wrote."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench-compare"
+
+
+@pytest.fixture(scope="module")
+def compare() -> ModuleType:
+    loader = importlib.machinery.SourceFileLoader("bench_compare", str(SCRIPT))
+    spec = importlib.util.spec_from_loader("bench_compare", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_compare"] = module
+    loader.exec_module(module)
+    return module
+
+
+OLD = """\
+# Benchmarks
+
+old intro
+
+## Latest results
+
+old numbers
+
+## Fan-out over WebSocket
+
+someone else's table
+
+## Profile and tuning
+
+old notes
+
+## Logins: SASL PLAIN and SCRAM-SHA-256
+
+another section
+
+## How it is measured
+
+old method
+"""
+
+
+def test_generated_sections_are_replaced_and_the_others_kept(compare: ModuleType) -> None:
+    generated = {
+        "": "# Benchmarks\n\nnew intro",
+        "Latest results": "## Latest results\n\nnew numbers",
+        "Profile and tuning": "## Profile and tuning\n\nnew notes",
+        "How it is measured": "## How it is measured\n\nnew method",
+        "What the peers do that shapes these numbers": "## What the peers do that shapes "
+        "these numbers\n\npeers",
+    }
+    page = compare.merge_page(OLD, generated)
+    headings = [line for line in page.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## Latest results",
+        "## Fan-out over WebSocket",
+        "## Profile and tuning",
+        "## Logins: SASL PLAIN and SCRAM-SHA-256",
+        "## How it is measured",
+        "## What the peers do that shapes these numbers",
+    ]
+    assert "someone else's table" in page and "another section" in page
+    for old in ("old intro", "old numbers", "old notes", "old method"):
+        assert old not in page
+    assert compare.merge_page(page, generated) == page  # stable when run again
+
+
+def test_a_missing_page_is_written_whole(compare: ModuleType) -> None:
+    generated = {"": "# Benchmarks", "Latest results": "## Latest results\n\nx"}
+    assert compare.merge_page("", generated) == "# Benchmarks\n\n## Latest results\n\nx\n"
+
+
+def test_a_new_generated_section_goes_after_the_one_before_it(compare: ModuleType) -> None:
+    generated = {
+        "": "# Benchmarks",
+        "Latest results": "## Latest results\n\nnew",
+        "Overrun": "## Overrun\n\nnew section",
+        "How it is measured": "## How it is measured\n\nnew method",
+    }
+    page = compare.merge_page(OLD, generated)
+    headings = [line[3:] for line in page.splitlines() if line.startswith("## ")]
+    assert headings[:3] == ["Latest results", "Overrun", "Fan-out over WebSocket"]
+
+
+def test_targets_per_repetition(compare: ModuleType) -> None:
+    results = [
+        {"_scenario": "fanout", "_rep": 0, "ok": True, "label": "chinwag", "deliveries_per_s": 3.0},
+        {"_scenario": "fanout", "_rep": 0, "ok": True, "label": "ngircd", "deliveries_per_s": 1.0},
+        {"_scenario": "fanout", "_rep": 1, "ok": True, "label": "chinwag", "deliveries_per_s": 1.0},
+        {"_scenario": "fanout", "_rep": 1, "ok": True, "label": "ngircd", "deliveries_per_s": 1.0},
+    ]
+    summary = compare.summarise(results, ["chinwag", "ngircd"])
+    text = compare.targets(summary, results, 15000)
+    row = next(line for line in text.splitlines() if "fan-out deliveries/s" in line)
+    assert "3.00, 1.00" in row
+    assert "**not met**" in row
