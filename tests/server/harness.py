@@ -30,6 +30,7 @@ class FakeLink:
         self.pending = 0
         self.stalled = False
         self.read_to = 0
+        self.reading = True  # False while the core holds this peer (backpressure)
 
     def write(self, data: bytes) -> None:
         assert not self.closed, "write after close"
@@ -41,6 +42,12 @@ class FakeLink:
 
     def buffered(self) -> int:
         return self.pending + (len(self.data) if self.stalled else 0)
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
 
 
 def make_config(**changes: Any) -> ServerConfig:

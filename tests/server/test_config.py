@@ -53,6 +53,8 @@ modes = 3
 max_targets = 5
 chanlimit = 30
 sendq_bytes = 100000
+backpressure_bytes = 20000
+backpressure_seconds = 3.5
 recvq_bytes = 9000
 registration_timeout = 10
 ping_interval = 90.5
@@ -116,6 +118,8 @@ class TestFile:
             max_targets=5,
             chanlimit=30,
             sendq_bytes=100000,
+            backpressure_bytes=20000,
+            backpressure_seconds=3.5,
             recvq_bytes=9000,
             registration_timeout=10.0,
             ping_interval=90.5,

@@ -17,6 +17,7 @@ import pytest
 from chinwag.proto.limits import LINE_BYTES, TAG_BYTES
 from chinwag.proto.message import Message
 from chinwag.server import core, intake
+from chinwag.server.backpressure import TURN_ALLOWANCE
 from chinwag.server.build import build_server
 from chinwag.server.events import ServerEvent
 from chinwag.server.outgoing import Outgoing, format_line, server_time
@@ -223,7 +224,8 @@ class TestSendQ:
         b = h.connect("bob")
         c = h.connect("carol")
         h.clear(a, b, c)
-        h.link(b).pending = h.config.limits.sendq_bytes + 1
+        # Far over its send queue (a backlogged reader gets backpressure_seconds first).
+        h.link(b).pending = h.config.limits.sendq_bytes + TURN_ALLOWANCE + 1
         h.send(a, "PRIVMSG #lobby :are you there")
         assert b.closed and h.link(b).closed
         assert h.lines(b)[-1] == Message.of("ERROR", "Closing Link: 127.0.0.1 (SendQ exceeded)")

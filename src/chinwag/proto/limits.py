@@ -43,6 +43,13 @@ class Limits:
     # Bytes queued for one client before it is disconnected ("SendQ exceeded"): enough
     # for a long burst of history, small enough that a stuck client costs little.
     sendq_bytes: int = 256 * 1024
+    # Backpressure: while a recipient has more than this many bytes unsent, the server
+    # stops reading from whoever sends to it, and reads on once it is down to half. A
+    # quarter of the send queue: a burst still fits, and memory stays bounded.
+    backpressure_bytes: int = 64 * 1024
+    # A recipient that takes nothing for this long stops holding its senders back (one
+    # stuck reader must not stall a room); it is cut off at sendq_bytes as before.
+    backpressure_seconds: float = 2.0
     # Bytes read but not yet processed (a client that floods faster than we throttle).
     recvq_bytes: int = 16 * 1024
     # Seconds a connection may take to register before it is dropped.

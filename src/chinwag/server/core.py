@@ -38,6 +38,7 @@ from chinwag.proto.limits import LINE_BYTES
 from chinwag.proto.masks import match_mask
 from chinwag.proto.message import Message
 from chinwag.server.accounts import AccountService, Worker
+from chinwag.server.backpressure import Backpressure
 from chinwag.server.caps import TAG_TIME
 from chinwag.server.config import ServerConfig
 from chinwag.server.control import AdminControl
@@ -66,7 +67,7 @@ SNOTICE_KINDS = frozenset(
 )
 
 
-class Server(Intake, AdminControl):
+class Server(Intake, Backpressure, AdminControl):
     """All users and channels of one server, and the command dispatch."""
 
     def __init__(
@@ -94,6 +95,13 @@ class Server(Intake, AdminControl):
         self.dirty: list[User] = []
         self.doomed: list[tuple[User, str]] = []
         self.throttled: set[User] = set()
+        # Backpressure (see chinwag.server.backpressure): whose line is being handled,
+        # who is backlogged since when, and who holds whom.
+        self.reading: User | None = None
+        self.backlog: dict[User, tuple[float, int]] = {}
+        self.held: dict[User, set[User]] = {}
+        self.holds: dict[User, set[User]] = {}
+        self.stuck: set[User] = set()
         self.listeners: list[Callable[[ServerEvent], None]] = []
         self.messages = 0
         self.next_id = 1
@@ -210,6 +218,7 @@ class Server(Intake, AdminControl):
             user.capture = []
             user.label = label
             self.capturing = user
+        self.reading = user
         try:
             self._dispatch(self, user, msg)
         except Exception:
@@ -223,6 +232,7 @@ class Server(Intake, AdminControl):
                 "Internal error processing that command",
             )
         finally:
+            self.reading = None
             if label is not None:
                 self._finish_label(user, label)
         if self.doomed:
@@ -270,6 +280,8 @@ class Server(Intake, AdminControl):
     def _push(self, user: User, data: bytes) -> None:
         if user.closed:
             return
+        if self.backlog and user in self.backlog and self.reading is not None:
+            self.hold(self.reading, (user,))
         if not user.out:
             if not self.dirty:
                 self.on_dirty()
@@ -346,6 +358,9 @@ class Server(Intake, AdminControl):
         capturing = self.capturing
         dirty = self.dirty
         lines: dict[int, bytes] = {}
+        if self.backlog and self.reading is not None:  # rare: someone is backlogged
+            users = list(users)
+            self.hold(self.reading, users)
         for u in users:
             if u is skip or u.closed:
                 continue
@@ -383,7 +398,7 @@ class Server(Intake, AdminControl):
         """Write every user's queued output: one write per user per turn."""
         dirty = self.dirty
         self.dirty = []
-        sendq = self.limits.sendq_bytes
+        mark = min(self.limits.backpressure_bytes, self.limits.sendq_bytes)
         for user in dirty:
             if user.closed or not user.out:
                 user.out.clear()
@@ -391,8 +406,9 @@ class Server(Intake, AdminControl):
             data = b"".join(user.out) if len(user.out) > 1 else user.out[0]
             user.out.clear()
             user.link.write(data)
-            if user.link.buffered() > sendq:
-                self.doomed.append((user, "SendQ exceeded"))
+            unsent = user.link.buffered()
+            if unsent > mark:
+                self.over_mark(user, unsent)
         if self.doomed:
             self._reap()
 
@@ -464,6 +480,7 @@ class Server(Intake, AdminControl):
                 user.link.close()
         user.closed = True
         user.out.clear()
+        self.forget(user)
         self.opers.discard(user)
         self.connections.discard(user)
         self.throttled.discard(user)
@@ -489,6 +506,8 @@ class Server(Intake, AdminControl):
             self._drain_pending(user, mono)
         if self.accounts.deferred or self.accounts.grace:
             self.accounts.tick(mono)
+        if self.backlog:
+            self.check_backlog(mono)
         if self.doomed:
             self._reap()
         if not sweep:

@@ -26,6 +26,7 @@ class CoreLike(Protocol):
 
     limits: Limits
     throttled: set[User]
+    dirty: list[User]
 
     def numeric(self, user: User, code: str, *params: str) -> None: ...
 
@@ -42,6 +43,8 @@ class CoreLike(Protocol):
 
     def dispatch(self, user: User, msg: Message, raw: bytes = b"") -> None: ...
 
+    def flush(self) -> None: ...
+
     def receive(self, user: User, data: bytes) -> None: ...
 
     def handle_line(self, user: User, line: bytes) -> None: ...
@@ -53,9 +56,21 @@ class CoreLike(Protocol):
     def _drain_pending(self, user: User, now: float) -> None: ...
 
 
+# Input at least this big from one read is followed by a flush of its output at once,
+# not at the end of the event-loop turn: the loop may hand us several reads of one
+# sender in one turn (libuv reads up to 32 times), and backpressure (which learns who is
+# backlogged when output is flushed) must see between them.
+FLUSH_AFTER_BYTES = 64 * 1024
+
+
 def _is_closed(user: User) -> bool:
     """Read ``user.closed`` afresh (a handler may have closed it; keeps mypy honest)."""
     return user.closed
+
+
+def _is_paused(user: User) -> bool:
+    """Read ``user.paused`` afresh (handling a line may have paused it)."""
+    return user.paused
 
 
 class Intake:
@@ -63,6 +78,9 @@ class Intake:
 
     def receive(self: CoreLike, user: User, data: bytes) -> None:
         if user.closed:
+            return
+        if user.paused:  # held by backpressure: keep it for when it is read again
+            user.inbuf += data
             return
         buf = user.inbuf + data if user.inbuf else data
         start = 0
@@ -82,6 +100,9 @@ class Intake:
                 self._consume(user, line)
             if _is_closed(user):
                 return
+            if _is_paused(user):  # backpressure: the rest waits until it is read again
+                user.inbuf = buf[start:]
+                return
         rest = buf[start:]
         if len(rest) > limit:
             # A line with no end in sight: answer once, drop it, keep the connection.
@@ -90,6 +111,8 @@ class Intake:
             user.skip_to_newline = True
             rest = b""
         user.inbuf = rest
+        if len(data) >= FLUSH_AFTER_BYTES and self.dirty:
+            self.flush()
 
     def _consume(self: CoreLike, user: User, line: bytes) -> None:
         if self.limits.flood_limit and user.registered:
@@ -125,7 +148,7 @@ class Intake:
             user.tokens + (now - user.tokens_at) / self.limits.flood_interval,
         )
         user.tokens_at = now
-        while pending and user.tokens >= 1.0 and not user.closed:
+        while pending and user.tokens >= 1.0 and not user.closed and not user.paused:
             user.tokens -= 1.0
             line = pending.popleft()
             user.pending_bytes -= len(line)

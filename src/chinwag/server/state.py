@@ -30,6 +30,14 @@ class Link(Protocol):
         """Bytes written but not yet sent to the peer."""
         ...
 
+    def pause_reading(self) -> None:
+        """Stop reading from the peer (backpressure); bytes already read stay queued."""
+        ...
+
+    def resume_reading(self) -> None:
+        """Read again, and hand the core what was queued (``Server.receive(user, b"")``)."""
+        ...
+
 
 class User:
     __slots__ = (
@@ -60,6 +68,7 @@ class User:
         "oper",
         "out",
         "pass_ok",
+        "paused",
         "pending",
         "pending_bytes",
         "ping_sent",
@@ -117,6 +126,7 @@ class User:
         self.tokens = float(config.limits.flood_burst)
         self.tokens_at = time.monotonic()
         self.closed = False
+        self.paused = False  # not read from: a recipient of its messages is backlogged
         self.capture: list[tuple[str, tuple[str, ...], str | None, dict[str, str]]] | None = None
         self.label: str | None = None
         self.secure = False  # connected over TLS

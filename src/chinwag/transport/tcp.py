@@ -25,6 +25,9 @@ class IRCProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+        # resume_writing (below) comes when the unsent bytes fall to half the mark.
+        mark = self.core.limits.backpressure_bytes
+        self.transport.set_write_buffer_limits(high=mark, low=mark // 2)
         self.live.add(self)
         peer = transport.get_extra_info("peername") or ("?", 0)
         local = transport.get_extra_info("sockname") or ("", 0)
@@ -34,6 +37,11 @@ class IRCProtocol(asyncio.Protocol):
         user = self.user
         if user is not None:
             self.core.receive(user, data)
+
+    def resume_writing(self) -> None:
+        user = self.user
+        if user is not None and user in self.core.backlog:
+            self.core.drained(user)
 
     def eof_received(self) -> bool | None:
         return None  # close our side too
@@ -61,3 +69,18 @@ class IRCProtocol(asyncio.Protocol):
         if self.transport is None:
             return 0
         return self.transport.get_write_buffer_size()
+
+    def pause_reading(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+            asyncio.get_running_loop().call_soon(self._read_queued)
+
+    def _read_queued(self) -> None:
+        """What was read before the pause, now that the core takes it again."""
+        user = self.user
+        if user is not None and user.inbuf and not user.paused:
+            self.core.receive(user, b"")

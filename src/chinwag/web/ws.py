@@ -117,11 +117,15 @@ def _frames(data: bytes, opcode: int) -> bytes:
 class WebSocketLink:
     """The core's view of one WebSocket connection (write / close / buffered)."""
 
-    __slots__ = ("opcode", "transport")
+    __slots__ = ("opcode", "readable", "transport")
 
     def __init__(self, transport: asyncio.Transport, binary: bool) -> None:
         self.transport: asyncio.Transport | None = transport
         self.opcode = _OP_BINARY if binary else _OP_TEXT
+        # Cleared while backpressure holds this client: its next message waits (the
+        # core's periodic check sees its recipients drain; aiohttp's buffers stay small).
+        self.readable = asyncio.Event()
+        self.readable.set()
 
     def write(self, data: bytes) -> None:
         transport = self.transport
@@ -129,6 +133,7 @@ class WebSocketLink:
             transport.write(frames(data, self.opcode))
 
     def close(self) -> None:
+        self.readable.set()  # a held reader that is cut off stops waiting
         transport, self.transport = self.transport, None
         if transport is None or transport.is_closing():
             return
@@ -141,6 +146,12 @@ class WebSocketLink:
     def buffered(self) -> int:
         transport = self.transport
         return 0 if transport is None else transport.get_write_buffer_size()
+
+    def pause_reading(self) -> None:
+        self.readable.clear()
+
+    def resume_reading(self) -> None:
+        self.readable.set()
 
 
 def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
@@ -185,8 +196,9 @@ async def irc_websocket(request: web.Request) -> web.StreamResponse:
     core: Server = ctx.core
     # The host the browser asked for (so upload URLs are of the page's own origin).
     local = request.url.host or (transport.get_extra_info("sockname") or ("",))[0]
+    link = WebSocketLink(transport, ws.ws_protocol == BINARY)
     user = core.connect(
-        WebSocketLink(transport, ws.ws_protocol == BINARY),
+        link,
         str(peer[0]),
         int(peer[1]),
         local_host=str(local),
@@ -210,6 +222,8 @@ async def irc_websocket(request: web.Request) -> web.StreamResponse:
                 core.receive(user, line + b"\n")
             if user.closed:
                 break
+            if not link.readable.is_set():  # held by backpressure (a cut-off ends it too)
+                await link.readable.wait()
         if ws.close_code not in (None, CLOSE_NORMAL, 1001, 1005):
             reason = f"Connection closed ({ws.close_code})"
     finally:
