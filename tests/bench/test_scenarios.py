@@ -70,6 +70,7 @@ def test_dm_ping_pong(server: ServerRunner) -> None:
     assert r["round_trips"] > 0
     assert r["rtt_samples"] == r["round_trips"]
     assert r["stalled_pairs"] == 0
+    assert "server_cpu_us_per_round_trip" not in r  # no --server-pid given
 
 
 def test_connect_holds_every_client_and_reads_server_memory(server: ServerRunner) -> None:

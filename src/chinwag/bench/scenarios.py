@@ -557,6 +557,9 @@ async def dm(target: Target, pairs: int, duration: float) -> Result:
     )
     result.update(latency_summary(rtts, "rtt"))
     result.update(meter.report(elapsed))
+    if meter.server is not None and round_trips:
+        # Server CPU per round trip (two messages): steadier than the rate on a busy box.
+        result["server_cpu_us_per_round_trip"] = round(meter.server / round_trips * 1e6, 2)
     result["ok"] = result["error"] is None and lost_connections == 0 and stalled == 0
     if lost_connections and result["error"] is None:
         result["error"] = f"{lost_connections} connection(s) lost"

@@ -44,6 +44,7 @@ from chinwag.server.config import ServerConfig
 from chinwag.server.control import AdminControl
 from chinwag.server.events import ServerEvent
 from chinwag.server.fanout import Fanout, LocalFanout
+from chinwag.server.fastpath import relay_direct
 from chinwag.server.history import mark_seen
 from chinwag.server.intake import Intake
 from chinwag.server.isupport import isupport_tokens
@@ -266,6 +267,10 @@ class Server(Intake, Backpressure, AdminControl):
                 inner = tags if "batch" in tags else {**tags, "batch": batch}
                 self._write(user, command, params, source, inner)
             self._write(user, "BATCH", ("-" + batch,), self.config.server_name, {})
+
+    def relay_direct(self, user: User, text: str) -> bool:
+        """A plain private message relayed without parsing (see chinwag.server.fastpath)."""
+        return relay_direct(self, user, text)
 
     def new_batch_id(self) -> str:
         self.next_batch += 1

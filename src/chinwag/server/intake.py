@@ -45,6 +45,8 @@ class CoreLike(Protocol):
 
     def flush(self) -> None: ...
 
+    def relay_direct(self, user: User, text: str) -> bool: ...
+
     def receive(self, user: User, data: bytes) -> None: ...
 
     def handle_line(self, user: User, line: bytes) -> None: ...
@@ -183,6 +185,8 @@ class Intake:
             # channel name with one is refused: see join_channel).
             text = line.decode("utf-8", "replace")
             mangled = True
+        if not mangled and text[:1] in ("P", "N") and self.relay_direct(user, text):
+            return  # a plain private message, relayed without parsing (fastpath.py)
         try:
             msg = parse(text)
         except ProtocolError:
