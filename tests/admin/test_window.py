@@ -302,6 +302,7 @@ def test_chinwag_admin_start_flag(
             str(tmp_path / "d"),
             "--no-advertise",
             "--no-http",
+            "--no-tls",  # chinwag admin would otherwise also listen on 0.0.0.0:6697
             "--start",
         ]
     )
