@@ -31,7 +31,8 @@ def rss(pid: int, field: str) -> int:
     raise AssertionError(f"no {field} for {pid}")
 
 
-def up(url: str) -> bool:
+def up(url: str, proc: subprocess.Popen[bytes]) -> bool:
+    assert proc.poll() is None, "the server exited"
     try:
         return request(url)[0] == 200
     except OSError:
@@ -54,6 +55,7 @@ def test_a_200_mib_upload_streams_and_chat_keeps_flowing(tmp_path: Path) -> None
         [
             *(sys.executable, "-m", "chinwag.cli", "server", "--config", str(conf)),
             *("--listen", f"127.0.0.1:{irc}", "--http", f"127.0.0.1:{http}", "--no-tls"),
+            *("--https", "127.0.0.1:0"),  # not the default 0.0.0.0:8443 another may hold
             *("--no-advertise", "--no-flood-limit", "--data-dir", str(tmp_path / "data")),
             *("--log-level", "warning"),
         ],
@@ -61,7 +63,7 @@ def test_a_200_mib_upload_streams_and_chat_keeps_flowing(tmp_path: Path) -> None
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_until(lambda: up(f"http://127.0.0.1:{http}/healthz"), 4 * TIMEOUT)
+        wait_until(lambda: up(f"http://127.0.0.1:{http}/healthz", proc), 4 * TIMEOUT)
         alice, bob = LineClient("127.0.0.1", irc), LineClient("127.0.0.1", irc)
         alice.register("alice")
         bob.register("bob")
