@@ -317,3 +317,37 @@ class TestMemoryStorage:
         mem.flush()
         assert texts(mem.search(["#a"], "text 9", None, Window())) == ["text 9"]
         mem.close()
+
+
+class TestBackgroundIndex:
+    def fts_ok(self, db: SQLiteStorage) -> None:
+        db.db.execute("INSERT INTO history_text (history_text) VALUES ('integrity-check')")
+        assert db.integrity() == "ok"
+
+    def test_search_sees_rows_before_and_after_they_are_indexed(self, db: SQLiteStorage) -> None:
+        db.append("#a", msg(1, text="Apple pie"))
+        db.append("#a", msg(2, text="apple tart"))
+        db.flush()
+        assert db.unindexed() == 2
+        assert texts(db.search(["#a"], "apple", None, Window())) == ["Apple pie", "apple tart"]
+        assert db.index_pending(most=1) == 1
+        assert texts(db.search(["#a"], "apple", None, Window())) == ["Apple pie", "apple tart"]
+        assert db.index_pending() == 1 and db.index_pending() == 0 and db.unindexed() == 0
+        assert texts(db.search(["#a"], "appl", None, Window())) == ["Apple pie", "apple tart"]
+        self.fts_ok(db)
+
+    def test_deleting_indexed_and_unindexed_rows_keeps_the_index_sound(
+        self, db: SQLiteStorage
+    ) -> None:
+        for i in range(4):
+            db.append("#a", msg(i, text=f"word {i}"))
+        db.flush()
+        db.index_pending(most=2)
+        db.redact("id0")  # indexed
+        db.redact("id3")  # not yet
+        db.flush()
+        db.index_pending()
+        assert texts(db.search(["#a"], "word", None, Window())) == ["word 1", "word 2"]
+        assert db.prune(1002.0, None) == 2
+        self.fts_ok(db)
+        assert texts(db.search(["#a"], "word", None, Window())) == ["word 2"]

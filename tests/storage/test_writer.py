@@ -168,3 +168,17 @@ def test_retention_zero_keeps_everything(tmp_path: Path, days: int) -> None:
     assert writer.prune_once() == 0
     writer.close()
     storage.close()
+
+
+def test_the_index_is_filled_when_chat_is_calm(tmp_path: Path) -> None:
+    storage = SQLiteStorage(tmp_path / DB_FILE)
+    writer = HistoryWriter(storage, interval=0.01, prune_every=0)
+    try:
+        storage.append("#a", msg(1, "findable words"))
+        wait_until(lambda: storage.unindexed() == 0 and storage.pending() == 0)
+        assert [m.text for m in storage.search(["#a"], "findable", None, Window())] == [
+            "findable words"
+        ]
+    finally:
+        writer.close()
+        storage.close()

@@ -118,6 +118,25 @@ MIGRATIONS: list[str] = [
     CREATE INDEX files_by_sha256 ON files (sha256);
     CREATE INDEX files_by_time ON files (uploaded);
     """,
+    # 5: the search index is filled in the background (chinwag.storage.writer), not by a
+    # trigger on every message: history_indexed.upto is the last row it holds, and only
+    # rows up to it are taken out of it again.
+    """
+    DROP TRIGGER history_inserted;
+    DROP TRIGGER history_deleted;
+    DROP TRIGGER history_edited;
+    CREATE TABLE history_indexed (upto INTEGER NOT NULL);
+    INSERT INTO history_indexed (upto) SELECT coalesce(max(id), 0) FROM history;
+    CREATE TRIGGER history_deleted AFTER DELETE ON history
+    WHEN old.id <= (SELECT upto FROM history_indexed) BEGIN
+        INSERT INTO history_text (history_text, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    CREATE TRIGGER history_edited AFTER UPDATE OF text ON history
+    WHEN old.id <= (SELECT upto FROM history_indexed) BEGIN
+        INSERT INTO history_text (history_text, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO history_text (rowid, text) VALUES (new.id, new.text);
+    END;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -271,6 +271,7 @@ class SQLiteStorage(AccountsSQL):
     ) -> list[StoredMessage]:
         """Rows from disk plus queued ones that ``keep`` accepts, minus redacted ones."""
         redacted = self._redacted(ops)
+        found = list({m.msgid: m for m in found}.values())  # two reads may overlap
         seen = {m.msgid for m in found}
         rows = [m for m in found if m.msgid not in redacted]
         for name, payload in ops:
@@ -355,6 +356,13 @@ class SQLiteStorage(AccountsSQL):
         else:
             sql = f"SELECT {COLUMNS} FROM history h WHERE {where} ORDER BY h.at {order} LIMIT ?"
         rows = self._select(sql, [*args, window.limit])
+        if query:  # rows the background indexer has not reached yet: scanned
+            tail = " AND ".join("h.text LIKE ? ESCAPE '\\'" for _ in (text or "").split())
+            rows += self._select(
+                f"SELECT {COLUMNS} FROM history h WHERE h.id > (SELECT upto FROM"
+                f" history_indexed) AND {where} AND {tail} ORDER BY h.id {order} LIMIT ?",
+                [*args[1:], *(_like(w) for w in (text or "").split()), window.limit],
+            )
         wanted = set(keys)
         words = [w.casefold() for w in (text or "").split()]
         who = self.fold(sender) if sender is not None else None
@@ -499,6 +507,8 @@ class SQLiteStorage(AccountsSQL):
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
+        while self.index_pending(200_000):
+            pass
         return count
 
     def export(self, key: str) -> Iterator[StoredMessage]:
@@ -516,6 +526,38 @@ class SQLiteStorage(AccountsSQL):
             for row in rows:
                 yield _message(row[1:])
 
+    def index_pending(self, most: int = 20_000) -> int:
+        """Add up to ``most`` rows to the search index; returns how many it added."""
+        with self.write_lock:
+            self.db.execute("BEGIN")
+            try:
+                upto = int(self.db.execute("SELECT upto FROM history_indexed").fetchone()[0])
+                last = self.db.execute(
+                    "SELECT max(id) FROM (SELECT id FROM history WHERE id > ? ORDER BY id LIMIT ?)",
+                    (upto, most),
+                ).fetchone()[0]
+                if last is None:
+                    self.db.execute("COMMIT")
+                    return 0
+                self.db.execute(
+                    "INSERT INTO history_text (rowid, text)"
+                    " SELECT id, text FROM history WHERE id > ? AND id <= ?",
+                    (upto, last),
+                )
+                self.db.execute("UPDATE history_indexed SET upto = ?", (last,))
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+        return int(last) - upto
+
+    def unindexed(self) -> int:
+        rows = self._select(
+            "SELECT count(*) FROM history WHERE id > (SELECT upto FROM history_indexed)", []
+        )
+        return int(rows[0][0])
+
     def integrity(self) -> str:
         with self.read_lock:
             return str(self.reader.execute("PRAGMA integrity_check").fetchone()[0])
@@ -528,6 +570,12 @@ class SQLiteStorage(AccountsSQL):
                 self.reader.close()
                 self.meta.close()
             self.db.close()
+
+
+def _like(word: str) -> str:
+    """A LIKE pattern for ``word`` anywhere (the FTS query's words as prefixes)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _deleted(m: StoredMessage) -> StoredMessage:

@@ -12,8 +12,9 @@ through ``on_problem``, keeps the operations queued (bounded: the storage drops 
 oldest past its limit and counts them), retries every ``retry`` seconds, and reports
 again once writing works, with how many were dropped. Chat never waits for any of it.
 
-It also prunes history older than the retention periods, once at start and then every
-``prune_every`` seconds.
+It also fills the search index behind the history (when chat is calm, and at least every
+``INDEX_LAG`` seconds), and prunes history older than the retention periods, once at
+start and then every ``prune_every`` seconds.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ from chinwag.storage.sqlite import SQLiteStorage
 log = logging.getLogger("chinwag.storage")
 
 COMMIT_INTERVAL = 0.2  # seconds between commits: the loss window on a crash
+# The search index is filled behind the history, off the hot path: after a commit this
+# small (chat is calm), or when it has waited this long (chat is busy). Until then SEARCH
+# scans the rows it has not reached.
+INDEX_QUIET_OPS = 200
+INDEX_LAG = 30.0
 RETRY_INTERVAL = 1.0  # seconds between tries while the disk refuses writes
 PRUNE_EVERY = 3600.0  # seconds between retention sweeps
 DAY = 86400.0
@@ -57,6 +63,8 @@ class HistoryWriter:
         self.failing = False
         self.dropped_reported = 0
         self.commits = 0
+        self.written = 0  # operations the last commit wrote
+        self.indexed_at = time.monotonic()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="chinwag-history", daemon=True)
         self.thread.start()
@@ -64,7 +72,8 @@ class HistoryWriter:
     def _run(self) -> None:
         next_prune = time.monotonic()
         while not self.stop.wait(self.retry if self.failing else self.interval):
-            self.write_once()
+            if self.write_once():
+                self.index_if_due()
             if self.prune_every and time.monotonic() >= next_prune and not self.failing:
                 next_prune = time.monotonic() + self.prune_every
                 self.prune_once()
@@ -72,7 +81,8 @@ class HistoryWriter:
     def write_once(self) -> bool:
         """Commit what is queued; True if the disk took it (or there was nothing)."""
         try:
-            if self.storage.flush():
+            self.written = self.storage.flush()
+            if self.written:
                 self.commits += 1
         except Exception as exc:
             if not self.failing:
@@ -94,6 +104,18 @@ class HistoryWriter:
             log.warning("%s", text)
             self.on_problem(text, False)
         return True
+
+    def index_if_due(self) -> int:
+        """Extend the search index when chat is calm, or when it has waited too long."""
+        now = time.monotonic()
+        if self.written >= INDEX_QUIET_OPS and now - self.indexed_at < INDEX_LAG:
+            return 0
+        self.indexed_at = now
+        try:
+            return self.storage.index_pending()
+        except Exception:
+            log.exception("extending the search index failed; will retry")
+            return 0
 
     def prune_once(self) -> int:
         now = time.time()
