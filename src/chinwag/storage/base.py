@@ -45,7 +45,7 @@ def is_channel_key(key: str) -> bool:
     return key.startswith("#")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made once per message on the hot path, never changed
 class StoredMessage:
     msgid: str
     time: float  # unix seconds

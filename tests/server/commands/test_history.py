@@ -365,3 +365,17 @@ def test_history_can_be_switched_off() -> None:
     h.send(b, "CHATHISTORY LATEST #r * 10")
     assert texts(h.lines(b)) == []
     assert h.storage.pending() == 0
+
+
+def test_no_replay_to_someone_kept_out_of_the_room() -> None:
+    h = Harness(lobby=None, limits={"history_replay": 10})
+    a = h.connect("alice")
+    h.send(a, "JOIN #r", "PRIVMSG #r :members only", "MODE #r +k sesame")
+    eve = h.connect("eve")
+    h.send(eve, "JOIN #r")  # no key
+    assert texts(h.lines(eve)) == []
+    h.send(a, "MODE #r -k", "MODE #r +b eve!*@*")
+    h.send(eve, "JOIN #r")  # banned
+    assert texts(h.lines(eve)) == []
+    h.send(eve, "JOIN #r sesame")
+    assert eve not in h.server.channels["#r"].members
