@@ -356,12 +356,14 @@ class SQLiteStorage(AccountsSQL):
         else:
             sql = f"SELECT {COLUMNS} FROM history h WHERE {where} ORDER BY h.at {order} LIMIT ?"
         rows = self._select(sql, [*args, window.limit])
-        if query:  # rows the background indexer has not reached yet: scanned
+        if query:  # rows the background indexer has not reached yet: scanned, newest
+            # part of the table only (the + keeps the planner on the rowid range)
+            upto = self._select("SELECT upto FROM history_indexed", [])[0][0]
             tail = " AND ".join("h.text LIKE ? ESCAPE '\\'" for _ in (text or "").split())
             rows += self._select(
-                f"SELECT {COLUMNS} FROM history h WHERE h.id > (SELECT upto FROM"
-                f" history_indexed) AND {where} AND {tail} ORDER BY h.id {order} LIMIT ?",
-                [*args[1:], *(_like(w) for w in (text or "").split()), window.limit],
+                f"SELECT {COLUMNS} FROM history h WHERE h.id > ? AND"
+                f" +{where.removeprefix('h.')} AND {tail} ORDER BY h.id {order} LIMIT ?",
+                [upto, *args[1:], *(_like(w) for w in (text or "").split()), window.limit],
             )
         wanted = set(keys)
         words = [w.casefold() for w in (text or "").split()]
