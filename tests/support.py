@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import ssl
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from chinwag.proto.message import Message, parse
@@ -162,3 +165,30 @@ def sasl_client(port: int, nick: str, **connect: Any) -> LineClient:
     client.send(f"USER {nick} 0 * :{nick}")
     client.expect(lambda m: m.command == "CAP" and m.param(1) == "ACK")
     return client
+
+
+def started_server_ports(
+    proc: subprocess.Popen[Any], log: Path, kinds: Iterable[str], timeout: float
+) -> dict[str, int]:
+    """Wait until a ``chinwag server`` process (``--log-level info``, stderr to ``log``)
+    listens on each of ``kinds`` ("irc", "tls", "http", "https"); return those bound
+    ports, read from its log. So the process can bind port 0: no port is picked before
+    the server binds it, where a parallel test could take it first. Fails at once, with
+    the log, if the process exits instead."""
+    patterns = {
+        "irc": r"listening on \S+:(\d+)$",
+        "tls": r"listening with TLS on \S+:(\d+)$",
+        "http": r"web service on http://\S+:(\d+)/$",
+        "https": r"web service on https://\S+:(\d+)/$",
+    }
+    deadline = time.monotonic() + timeout
+    while True:
+        text = log.read_text() if log.exists() else ""
+        found = {k: re.search(patterns[k], text, re.M) for k in kinds}
+        if all(found.values()):
+            return {k: int(m.group(1)) for k, m in found.items() if m}
+        if proc.poll() is not None:
+            raise AssertionError(f"the server exited ({proc.returncode}):\n{text}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the server did not start in time:\n{text}")
+        time.sleep(0.05)

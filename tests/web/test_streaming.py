@@ -12,8 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.support import TIMEOUT, LineClient, wait_until
-from tests.transport.test_durability import free_port
+from tests.support import TIMEOUT, LineClient, started_server_ports, wait_until
 from tests.web.conftest import request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,21 +47,26 @@ def body(digest: hashlib._Hash) -> Iterator[bytes]:
 
 
 def test_a_200_mib_upload_streams_and_chat_keeps_flowing(tmp_path: Path) -> None:
-    irc, http = free_port(), free_port()
     conf = tmp_path / "chinwag.toml"
     conf.write_text(f"[files]\nanonymous = true\nmax_file_bytes = {UPLOAD + MIB}\n")
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "chinwag.cli", "server", "--config", str(conf)),
-            *("--listen", f"127.0.0.1:{irc}", "--http", f"127.0.0.1:{http}", "--no-tls"),
-            *("--https", "127.0.0.1:0"),  # not the default 0.0.0.0:8443 another may hold
-            *("--no-advertise", "--no-flood-limit", "--data-dir", str(tmp_path / "data")),
-            *("--log-level", "warning"),
-        ],
-        cwd=ROOT,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path / "server.log"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "chinwag.cli", "server", "--config", str(conf)),
+                # Every port 0, read back from the log: no fixed port (the default HTTPS
+                # 0.0.0.0:8443 may be held by a parallel run or a developer's server) and
+                # none picked before the server binds it.
+                *("--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--no-tls"),
+                *("--https", "127.0.0.1:0"),
+                *("--no-advertise", "--no-flood-limit", "--data-dir", str(tmp_path / "data")),
+            ],
+            cwd=ROOT,
+            stderr=stderr,
+        )
     try:
+        ports = started_server_ports(proc, log, ("irc", "http"), 4 * TIMEOUT)
+        irc, http = ports["irc"], ports["http"]
         wait_until(lambda: up(f"http://127.0.0.1:{http}/healthz", proc), 4 * TIMEOUT)
         alice, bob = LineClient("127.0.0.1", irc), LineClient("127.0.0.1", irc)
         alice.register("alice")
