@@ -422,6 +422,31 @@ def test_stop_asks_first_when_people_are_connected(
     assert asked == [1, 1] and not win.model.running
 
 
+def test_closing_the_window_asks_first_when_people_are_connected(
+    win: AdminWindow, clients: list[LineClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[int] = []
+    answer = [False]
+
+    def confirm(parent: tk.Misc, people: int) -> bool:
+        asked.append(people)
+        return answer[0]
+
+    def close_button() -> None:  # what the window manager's close button runs
+        win.root.tk.call(win.root.protocol("WM_DELETE_WINDOW"))
+
+    monkeypatch.setattr(admin_window, "confirm_stop", confirm)
+    win.start_button.invoke()
+    gus = connect(win, clients, "gus")
+    pump(win.root, lambda: in_table(win) == ["gus"])
+    close_button()
+    assert asked == [1] and win.model.running and not win.closed  # said no
+    answer[0] = True
+    close_button()
+    assert asked == [1, 1] and not win.model.running and win.closed
+    gus.expect(lambda m: m.command == "ERROR")  # told why, as on Stop
+
+
 def test_a_loopback_server_is_not_announced_on_the_lan(tmp_path: Path) -> None:
     root = tk.Tk()
     w = AdminWindow(root, AdminModel(), dataclasses.replace(config(tmp_path), advertise=True))

@@ -132,7 +132,7 @@ class AdminWindow:
         root.minsize(900, 560)
         self._build()
         self.filter_var.trace_add("write", lambda *_: self.render_log())
-        root.protocol("WM_DELETE_WINDOW", self.close)
+        root.protocol("WM_DELETE_WINDOW", self.on_close)
         self._update_controls()
         self._schedule("drain", DRAIN_MS, self._drain_tick)
         self._schedule("refresh", REFRESH_MS, self._refresh_tick)
@@ -454,15 +454,24 @@ class AdminWindow:
             self._report("Cannot start the server", exc)
         self.refresh_now()
 
-    def on_stop(self) -> None:
+    def _may_stop(self) -> bool:
+        """True when nobody is connected, or the operator agrees to disconnect them."""
         try:
             people = len(self.model.people())
         except (LocalError, TimeoutError):
             people = 0
-        if people and not confirm_stop(self.root, people):
+        return not people or confirm_stop(self.root, people)
+
+    def on_stop(self) -> None:
+        if not self._may_stop():
             return
         self.model.stop(STOP_REASON)
         self.refresh_now()
+
+    def on_close(self) -> None:
+        """The window manager's close button: asks first, as Stop does, then closes."""
+        if self._may_stop():
+            self.close()
 
     def on_browse(self) -> None:
         path = ask_directory(self.root, self.data_dir_var.get())
