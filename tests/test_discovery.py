@@ -3,6 +3,7 @@ with the right name, port and TXT record, and is gone after close()."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import uuid
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from zeroconf import InterfaceChoice
 
-from chinwag import __version__
+from chinwag import __version__, discovery
 from chinwag.discovery import (
     MDNS_INTERFACES_ENV,
     Advertiser,
@@ -60,6 +61,21 @@ def _mine(browser: DiscoveryBrowser, network: str) -> list[FoundServer]:
     return [s for s in browser.servers if s.network == network]
 
 
+def _unique_name(network: str) -> str:
+    # Never the default "chinwag on <host>": a parallel test run (or a developer's server)
+    # on this machine announces that name too, and two processes that announce one name
+    # at once are not reliably told apart by probing; a browser then sees the other's TXT
+    # record, or loses the service to the other's goodbye.
+    return f"chinwag test {network}"
+
+
+def _unique_host(network: str) -> str:
+    # Nor this machine's "<host>.local.": a developer's server announces its LAN addresses
+    # under it, and a parallel run's goodbye withdraws its 127.0.0.1, so a browser would
+    # resolve our service to the wrong addresses, or to none.
+    return f"{network}.local."
+
+
 def test_advertised_server_is_found_then_gone_after_close(
     listener: socket.socket, browser: tuple[DiscoveryBrowser, list[list[FoundServer]]]
 ) -> None:
@@ -67,7 +83,14 @@ def test_advertised_server_is_found_then_gone_after_close(
     port = listener.getsockname()[1]
     network = f"test-{uuid.uuid4().hex[:8]}"
     name = f"chinwag test {network}"
-    adv = Advertiser(port, network=network, name=name, addresses=["127.0.0.1"], interfaces=LOOPBACK)
+    adv = Advertiser(
+        port,
+        network=network,
+        name=name,
+        host=_unique_host(network),
+        addresses=["127.0.0.1"],
+        interfaces=LOOPBACK,
+    )
     adv.start()
     try:
         wait_until(lambda: bool(_mine(b, network)), timeout=2 * TIMEOUT)
@@ -101,6 +124,8 @@ def test_tls_port_is_advertised_as_ircs(
         tls_port=6697,
         fingerprint=fp,
         network=network,
+        name=_unique_name(network),
+        host=_unique_host(network),
         addresses=["127.0.0.1"],
         interfaces=LOOPBACK,
     ):
@@ -126,6 +151,8 @@ def test_web_ports_ride_in_the_txt_record(
         http_port=8080,
         https_port=8443,
         network=network,
+        name=_unique_name(network),
+        host=_unique_host(network),
         addresses=["127.0.0.1"],
         interfaces=LOOPBACK,
     ):
@@ -141,7 +168,13 @@ def test_tls_only_server_is_advertised_as_ircs_only(
     b, _ = browser
     network = f"test-{uuid.uuid4().hex[:8]}"
     with Advertiser(
-        None, tls_port=6697, network=network, addresses=["127.0.0.1"], interfaces=LOOPBACK
+        None,
+        tls_port=6697,
+        network=network,
+        name=_unique_name(network),
+        host=_unique_host(network),
+        addresses=["127.0.0.1"],
+        interfaces=LOOPBACK,
     ):
         wait_until(lambda: bool(_mine(b, network)), timeout=2 * TIMEOUT)
         (only,) = _mine(b, network)
@@ -155,10 +188,20 @@ def test_same_name_twice_is_made_unique(
     network = f"test-{uuid.uuid4().hex[:8]}"
     name = f"clash {network}"
     first = Advertiser(
-        1111, network=network, name=name, addresses=["127.0.0.1"], interfaces=LOOPBACK
+        1111,
+        network=network,
+        name=name,
+        host=_unique_host(network),
+        addresses=["127.0.0.1"],
+        interfaces=LOOPBACK,
     )
     second = Advertiser(
-        2222, network=network, name=name, addresses=["127.0.0.1"], interfaces=LOOPBACK
+        2222,
+        network=network,
+        name=name,
+        host=_unique_host(network),
+        addresses=["127.0.0.1"],
+        interfaces=LOOPBACK,
     )
     first.start()
     try:
@@ -178,7 +221,14 @@ def test_same_name_twice_is_made_unique(
 
 
 def test_close_is_idempotent_and_close_before_start_is_harmless() -> None:
-    adv = Advertiser(1234, addresses=["127.0.0.1"], interfaces=LOOPBACK)
+    network = f"test-{uuid.uuid4().hex[:8]}"
+    adv = Advertiser(
+        1234,
+        name=_unique_name(network),
+        host=_unique_host(network),
+        addresses=["127.0.0.1"],
+        interfaces=LOOPBACK,
+    )
     adv.close()
     adv.start()
     adv.close()
@@ -203,11 +253,16 @@ def test_default_name_and_addresses() -> None:
 def test_running_server_advertises_itself_and_withdraws_on_stop(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
     browser: tuple[DiscoveryBrowser, list[list[FoundServer]]],
 ) -> None:
+    caplog.set_level(logging.INFO)
     b, _ = browser
     monkeypatch.setenv(MDNS_INTERFACES_ENV, "127.0.0.1")
     network = f"test{uuid.uuid4().hex[:8]}"
+    # The server announces the default name; make it this run's own (see _unique_name).
+    monkeypatch.setattr(discovery, "default_instance_name", lambda: f"chinwag on {network}")
+    monkeypatch.setattr(discovery, "_mdns_hostname", lambda: _unique_host(network))
     runner = ServerRunner(
         ServerConfig(
             listen=(("127.0.0.1", 0),),
@@ -224,7 +279,13 @@ def test_running_server_advertises_itself_and_withdraws_on_stop(
         (found,) = [s for s in _mine(b, network) if not s.tls]
         (secure,) = [s for s in _mine(b, network) if s.tls]
         assert found.port == runner.port and secure.port == runner.tls_port
-        assert found.name.startswith("chinwag on ")
+        assert found.name == f"chinwag on {network}"
+        assert found.host == _unique_host(network)
+        # The log names the announcement once, with both service types.
+        said = [r.getMessage() for r in caplog.records if "on the LAN" in r.getMessage()]
+        assert said == [
+            f"announcing 'chinwag on {network}' on the LAN (mDNS _irc._tcp and _ircs._tcp)"
+        ]
         assert found.version == __version__
         assert found.addresses
         assert found.tls_port == runner.tls_port

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import ipaddress
 import logging
 import os
@@ -44,6 +45,7 @@ from typing import Any
 
 import ifaddr
 from zeroconf import (
+    DNSQuestionType,
     InterfaceChoice,
     IPVersion,
     ServiceBrowser,
@@ -67,6 +69,8 @@ SOFTWARE = "chinwag"
 MAX_INSTANCE_BYTES = 63
 # How long a browser waits for a found service's SRV/TXT/A records.
 RESOLVE_TIMEOUT = 3.0
+# Services resolved at once by a browser: one that never answers blocks only its worker.
+RESOLVE_WORKERS = 4
 # DNS constants (RFC 1035) for the PTR question asked before probing.
 _TYPE_PTR = 12
 _CLASS_IN = 1
@@ -225,6 +229,7 @@ class Advertiser:
         fingerprint: str | None = None,
         version: str = __version__,
         interfaces: Interfaces | None = None,
+        host: str | None = None,
     ) -> None:
         if port is None and tls_port is None:
             raise LocalError("nothing to advertise: no port")
@@ -240,6 +245,9 @@ class Advertiser:
             addresses = lan_ipv4_addresses() or ["127.0.0.1"]
         self.addresses = tuple(addresses)
         self.interfaces = default_interfaces() if interfaces is None else interfaces
+        # The mDNS host name the services point at (this machine's "<name>.local." unless
+        # given): every advertiser of one host name must announce the same addresses.
+        self.host = host or _mdns_hostname()
         self._zc: Zeroconf | None = None
         self._infos: list[ServiceInfo] = []
         self._registering: concurrent.futures.Future[None] | None = None
@@ -264,7 +272,7 @@ class Advertiser:
 
     def _make_infos(self) -> list[ServiceInfo]:
         properties = self._properties()
-        server = _mdns_hostname()
+        server = self.host
         ports = [] if self.port is None else [(IRC_SERVICE, self.port)]
         if self.tls_port is not None:
             ports.append((IRCS_SERVICE, self.tls_port))
@@ -312,7 +320,7 @@ class Advertiser:
             log.warning("mDNS announcement failed", exc_info=True)
             return
         self._registered.set()
-        log.info("advertising %s on the LAN", ", ".join(self.names))
+        log.debug("mDNS announcement done: %s", ", ".join(dict.fromkeys(self.names)))
 
     def update_fingerprint(self, fingerprint: str, timeout: float = CLOSE_TIMEOUT) -> None:
         """Announce a new certificate fingerprint (after a reload). Blocks until the first
@@ -420,9 +428,10 @@ class DiscoveryBrowser:
     """Keep a live list of IRC servers on the LAN.
 
     ``on_change(servers)`` is called with the whole new list (sorted by name, then TLS)
-    after every change. It is invoked on zeroconf's browser thread, never the caller's:
-    a GUI must hand the list over to its own thread (e.g. a queue drained with
-    ``after()``), and the callback must not call :meth:`close`.
+    after every change. It is invoked on zeroconf's browser thread or one of the
+    browser's resolver threads (one call at a time), never the caller's: a GUI must hand
+    the list over to its own thread (e.g. a queue drained with ``after()``), and the
+    callback must not call :meth:`close`.
     """
 
     def __init__(
@@ -440,7 +449,11 @@ class DiscoveryBrowser:
         self._zc: Zeroconf | None = None
         self._browser: ServiceBrowser | None = None
         self._lock = threading.Lock()
+        self._notify_lock = threading.Lock()
         self._found: dict[tuple[str, str], FoundServer] = {}
+        # Bumped by every event for a service, so a slow resolve never undoes a later one.
+        self._generation: dict[tuple[str, str], int] = {}
+        self._resolver: concurrent.futures.ThreadPoolExecutor | None = None
 
     @property
     def servers(self) -> list[FoundServer]:
@@ -453,6 +466,9 @@ class DiscoveryBrowser:
         if self._zc is not None:
             raise LocalError("DiscoveryBrowser already started")
         self._zc = _zeroconf(self.interfaces)
+        self._resolver = concurrent.futures.ThreadPoolExecutor(
+            max_workers=RESOLVE_WORKERS, thread_name_prefix="mdns-resolve"
+        )
         self._browser = ServiceBrowser(
             self._zc, self.service_types, handlers=[self._on_service_state_change]
         )
@@ -464,25 +480,56 @@ class DiscoveryBrowser:
         name: str,
         state_change: ServiceStateChange,
     ) -> None:
-        # Runs on the ServiceBrowser thread, where blocking for the records is allowed.
+        # Runs on the ServiceBrowser thread, which delivers every event in turn: the
+        # blocking resolve goes to a worker, so a service that never answers (one that
+        # went away before it was resolved) cannot hold up the others behind it.
         key = (service_type, name.lower())
-        if state_change is ServiceStateChange.Removed:
-            with self._lock:
+        with self._lock:
+            self._generation[key] = generation = self._generation.get(key, 0) + 1
+            if state_change is ServiceStateChange.Removed:
                 changed = self._found.pop(key, None) is not None
-        else:
-            info = zeroconf.get_service_info(
-                service_type, name, timeout=int(self.resolve_timeout * 1000)
-            )
-            found = _found_from_info(info) if info is not None else None
-            if found is None:
-                return
-            with self._lock:
-                changed = self._found.get(key) != found
-                self._found[key] = found
+        if state_change is not ServiceStateChange.Removed:
+            resolver = self._resolver
+            if resolver is None:
+                return  # closed meanwhile
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                resolver.submit(self._resolve, zeroconf, key, service_type, name, generation)
+            return
         if changed:
-            servers = self.servers
+            self._changed()
+
+    def _resolve(
+        self,
+        zeroconf: Zeroconf,
+        key: tuple[str, str],
+        service_type: str,
+        name: str,
+        generation: int,
+    ) -> None:
+        # Ask for multicast answers (QM): a unicast answer goes to port 5353 on this
+        # machine, where every mDNS user shares the port (SO_REUSEPORT), so it may reach
+        # another process instead of us, and the service would never be resolved.
+        info = zeroconf.get_service_info(
+            service_type,
+            name,
+            timeout=int(self.resolve_timeout * 1000),
+            question_type=DNSQuestionType.QM,
+        )
+        found = _found_from_info(info) if info is not None else None
+        if found is None:
+            return
+        with self._lock:
+            if self._generation.get(key) != generation:
+                return  # removed or changed while it was resolved: a newer event decides
+            changed = self._found.get(key) != found
+            self._found[key] = found
+        if changed:
+            self._changed()
+
+    def _changed(self) -> None:
+        with self._notify_lock:  # one call at a time, each with the list as it is then
             try:
-                self.on_change(servers)
+                self.on_change(self.servers)
             except Exception:
                 log.exception("discovery on_change callback failed")
 
@@ -492,6 +539,9 @@ class DiscoveryBrowser:
         browser, self._browser = self._browser, None
         if browser is not None:
             browser.cancel()
+        resolver, self._resolver = self._resolver, None
+        if resolver is not None:
+            resolver.shutdown(wait=False, cancel_futures=True)
         if zc is not None:
             zc.close()
         with self._lock:

@@ -257,7 +257,10 @@ class ServerApp:
             log.warning("could not advertise on the LAN (mDNS): %s", exc)
             return
         self._advertiser = adv
-        self.core.emit("listen", f"announcing {', '.join(adv.names)} on the LAN (mDNS _irc._tcp)")
+        # One name for both services (_irc and _ircs), unless probing renamed one.
+        names = ", ".join(f"'{n}'" for n in dict.fromkeys(adv.names))
+        kinds = " and ".join(t for t, p in (("_irc._tcp", port), ("_ircs._tcp", tls_port)) if p)
+        self.core.emit("listen", f"announcing {names} on the LAN (mDNS {kinds})")
 
     async def _ticker(self) -> None:
         n = 0
