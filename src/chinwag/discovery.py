@@ -365,7 +365,12 @@ class Advertiser:
             return
         assert zc.loop is not None
         if self._registering is not None and not self._registering.done():
-            self._registering.cancel()
+            # Let the announcements finish first (about a second): one still being sent
+            # after the goodbye would bring the service back in every browser, for good.
+            try:
+                self._registering.result(timeout)
+            except Exception:  # time-out or a failed announcement: stop it
+                self._registering.cancel()
         try:
             withdraw = asyncio.run_coroutine_threadsafe(self._unregister(zc), zc.loop)
             withdraw.result(timeout)
