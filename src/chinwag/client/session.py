@@ -6,13 +6,10 @@ to send (collect them with :meth:`Session.take_lines`). User actions (``privmsg`
 ``join``, ...) queue lines too. One session lives for one TCP connection; a reconnect
 makes a new session that rejoins the old one's channels.
 
-Registration checks the nickname before committing to it. ``USER`` is held back and the
-client sends ``NICK n`` followed by ``CAP LS 302``; servers answer commands in order, so
-the reply to ``CAP LS`` (or 421/451 from a server without capabilities) is a barrier: if
-``433`` came before it, the nick is taken and the next variant is tried the same way. In
-"ask" mode the first free variant is reported as :class:`ConnectFailed` with a
-suggestion (and the connection is closed before registering, so nobody sees us come and
-go); in "auto" mode (used on reconnect) the free variant is taken.
+Registration (the nickname check, capability negotiation, logging in) lives in
+:mod:`chinwag.client.registration`, channel membership in :mod:`chinwag.client.members`
+and history requests in :mod:`chinwag.client.history`; each is a mixin of
+:class:`Session`, which owns the state, the output queue and the handler table.
 
 State is keyed by names folded with the server's CASEMAPPING (from ISUPPORT) and shows
 names as the server sent them. IRCv3 capabilities are requested when offered
@@ -40,15 +37,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from chinwag.client import events as ev
 from chinwag.client.history import HISTORY_CAPS, HistoryRequests
-from chinwag.client.login import Login, Outcome
+from chinwag.client.login import Login
+from chinwag.client.members import Channel, Membership
+from chinwag.client.registration import NickInUseMode as NickInUseMode
+from chinwag.client.registration import Registration
+from chinwag.client.registration import next_nick_variant as next_nick_variant
 from chinwag.proto import numerics as n
-from chinwag.proto.casemap import CASEMAPPINGS, folder
+from chinwag.proto.casemap import folder
 from chinwag.proto.message import Message
 
 DEFAULT_CAPS = frozenset(
@@ -67,18 +67,6 @@ DEFAULT_CAPS = frozenset(
 # Bytes of text per PRIVMSG line: leaves room in the 512-byte line for the prefix the
 # server adds when relaying (nick!user@host, command, target).
 TEXT_CHUNK_BYTES = 380
-# Nick variants tried before giving up on registration.
-MAX_NICK_TRIES = 20
-
-NickInUseMode = Literal["ask", "auto"]
-
-
-def next_nick_variant(nick: str) -> str:
-    """alice -> alice2 -> alice3; bob9 -> bob10."""
-    m = re.match(r"^(.*?)(\d+)$", nick)
-    if m and m.group(1):
-        return f"{m.group(1)}{int(m.group(2)) + 1}"
-    return nick + "2"
 
 
 def parse_server_time(value: str) -> float | None:
@@ -116,16 +104,7 @@ class _Sent:
     failure: str = ""  # an error reply seen so far in its labeled response
 
 
-@dataclass
-class _Channel:
-    name: str
-    topic: str = ""
-    # folded nick -> (display nick, prefix symbols)
-    members: dict[str, tuple[str, str]] = field(default_factory=dict)
-    names_pending: dict[str, tuple[str, str]] | None = None
-
-
-class Session(HistoryRequests):
+class Session(Registration, Membership, HistoryRequests):
     """IRC client state for one connection (see the module docstring)."""
 
     def __init__(
@@ -172,18 +151,12 @@ class Session(HistoryRequests):
         self.chantypes = "#&"
         self.network = ""
         self.server_name = ""
-        self.channels: dict[str, _Channel] = {}
+        self.channels: dict[str, Channel] = {}
         self.away_nicks: set[str] = set()
         self.registered = False  # welcome received
         self.ready = False  # Registered event sent (end of MOTD)
         self.finished = False  # registration gave up; close after sending queued lines
         self.error_reason = ""
-        self._phase: Literal["probe", "caps", "login", "welcome", "done"] = "probe"
-        self._probe_nick = nick
-        self._probe_failed = False
-        self._tries = 0
-        self._cap_ls: list[str] = []
-        self._cap_supported = False
         self._out: list[str] = []
         self._events: list[ev.Event] = []
         self._dirty: set[str] = set()
@@ -193,6 +166,7 @@ class Session(HistoryRequests):
         self._sent: dict[str, _Sent] = {}  # label -> our message awaiting its answer
         self._labels = 0
         self._label = ""  # the label the message being fed answers, if it is one of ours
+        self._registration_init(nick)
         self._history_init()
 
     # -- output ---------------------------------------------------------------------------
@@ -208,14 +182,6 @@ class Session(HistoryRequests):
     def _emit(self, event: ev.Event) -> None:
         self._events.append(event)
 
-    def start(self) -> list[str]:
-        """The opening lines: PASS, NICK, and the CAP LS barrier (USER comes later)."""
-        if self.password:
-            self._send("PASS", self.password)
-        self._send("NICK", self.nick)
-        self._send("CAP", "LS", "302")
-        return self.take_lines()
-
     # -- helpers --------------------------------------------------------------------------
 
     def is_channel(self, name: str) -> bool:
@@ -226,28 +192,6 @@ class Session(HistoryRequests):
 
     def joined_channels(self) -> list[str]:
         return [c.name for c in self.channels.values()]
-
-    def members(self, channel: str) -> tuple[ev.Member, ...]:
-        ch = self.channels.get(self.fold(channel))
-        if ch is None:
-            return ()
-        return self._snapshot(ch)
-
-    def _snapshot(self, ch: _Channel) -> tuple[ev.Member, ...]:
-        return tuple(
-            ev.Member(nick, prefixes, key in self.away_nicks, self.accounts.get(key, ""))
-            for key, (nick, prefixes) in ch.members.items()
-        )
-
-    def _sort_prefixes(self, prefixes: str) -> str:
-        return "".join(sorted(set(prefixes), key=self.prefix_symbols.index))
-
-    def _split_prefixes(self, name: str) -> tuple[str, str]:
-        i = 0
-        while i < len(name) and name[i] in self.prefix_symbols:
-            i += 1
-        nick = name[i:].split("!", 1)[0]
-        return nick, self._sort_prefixes(name[:i])
 
     def mentions_me(self, text: str) -> bool:
         pattern = r"(?<![\w\-\[\]\\`^{}|])" + re.escape(self.nick) + r"(?![\w\-\[\]\\`^{}|])"
@@ -285,254 +229,16 @@ class Session(HistoryRequests):
         out, self._events = self._events, []
         return out
 
-    def _mark_nick(self, key: str) -> None:
-        for ckey, ch in self.channels.items():
-            if key in ch.members:
-                self._dirty.add(ckey)
-
-    # -- registration ---------------------------------------------------------------------
-
-    def _fail(self, kind: str, message: str, suggestion: str = "") -> None:
-        self._emit(
-            ev.ConnectFailed(
-                kind, message, nick=self.requested_nick, suggestion=suggestion, time=self._now
-            )
-        )
-        self._send("QUIT", "nickname check")
-        self.finished = True
-
-    def _barrier(self) -> None:
-        """The server answered everything up to our last CAP LS (see module docstring)."""
-        if self._phase != "probe":
-            return
-        if self._probe_failed:
-            self._tries += 1
-            if self._tries >= MAX_NICK_TRIES:
-                self._fail("nick-in-use", f"The nickname {self.requested_nick} is in use.")
-                return
-            self._probe_nick = next_nick_variant(self._probe_nick)
-            self._probe_failed = False
-            self._send("NICK", self._probe_nick)
-            self._send("CAP", "LS", "302")
-            return
-        if self._probe_nick != self.requested_nick and self.nick_in_use == "ask":
-            self._fail(
-                "nick-in-use",
-                f"The nickname {self.requested_nick} is in use.",
-                suggestion=self._probe_nick,
-            )
-            return
-        self.nick = self._probe_nick
-        request = sorted(self.want_caps & self.offered_caps.keys())
-        if self._cap_supported and request:
-            self._send("CAP", "REQ", " ".join(request))
-            self._phase = "caps"
-        else:
-            if self._cap_supported:
-                self._send("CAP", "END")
-            self._phase = "welcome"
-        self._send("USER", self.username, "0", "*", self.realname)
-
-    @property
-    def probing(self) -> bool:
-        """True while the nick check waits for its barrier reply."""
-        return self._phase == "probe"
-
-    def probe_timed_out(self) -> list[ev.Event]:
-        """The server ignored CAP LS before registration: go on as if it had said 421."""
-        self._now = self.clock()
-        if self._phase == "probe":
-            self._cap_supported = False
-            self._barrier()
-        out, self._events = self._events, []
-        return out
-
-    def _on_cap(self, msg: Message) -> None:
-        sub = msg.param(1).upper()
-        if sub == "LS":
-            more = msg.param(2) == "*" and len(msg.params) > 3
-            self._cap_ls.extend(msg.params[-1].split())
-            if more:
-                return
-            self._cap_supported = True
-            self.offered_caps = {}
-            for item in self._cap_ls:
-                name, _, value = item.partition("=")
-                self.offered_caps[name] = value
-            self._cap_ls = []
-            self._barrier()
-        elif sub == "ACK":
-            for cap in msg.params[-1].split():
-                if cap.startswith("-"):
-                    self.caps.discard(cap[1:])
-                else:
-                    self.caps.add(cap)
-            if self._phase == "caps":
-                self._caps_settled()
-        elif sub == "NAK":
-            if self._phase == "caps":
-                self._caps_settled()
-        elif sub == "NEW":
-            offered = {c.partition("=")[0] for c in msg.params[-1].split()}
-            request = sorted((self.want_caps & offered) - self.caps)
-            if request:
-                self._send("CAP", "REQ", " ".join(request))
-        elif sub == "DEL":
-            for cap in msg.params[-1].split():
-                self.caps.discard(cap)
-
-    def _caps_settled(self) -> None:
-        """Capabilities are agreed: log in first if asked to, then end negotiation."""
-        if self.login is not None and self.login.done is None:
-            lines, outcome = self.login.begin(self.offered_caps, self.secure)
-            self._login_lines(lines, outcome)
-            if outcome is None:
-                self._phase = "login"
-            return
-        self._send("CAP", "END")
-        self._phase = "welcome"
-
-    def _login_lines(self, lines: list[Message], outcome: Outcome | None) -> None:
-        self._out.extend(line.to_line() for line in lines)
-        if outcome is None:
-            return
-        login = self.login
-        self.login = None
-        if outcome.account:
-            self.account = outcome.account
-            created = login is not None and login.register
-            self._emit(ev.LoggedIn(outcome.account, created, time=self._now))
-        elif not self.registered:
-            self._fail(outcome.kind, outcome.message)
-            return
-        else:
-            self._emit(ev.LoginFailed(outcome.kind, outcome.message, time=self._now))
-        if not self.registered and self._phase == "login":
-            self._send("CAP", "END")
-            self._phase = "welcome"
-
-    def _on_login(self, msg: Message) -> None:
-        """AUTHENTICATE, 900-908, REGISTER and FAIL REGISTER: the login in progress."""
-        if msg.command == n.RPL_LOGGEDIN:
-            self.account = msg.param(2)
-            return
-        if self.login is None:
-            return
-        try:
-            lines, outcome = self.login.feed(msg)
-        except Exception:  # a SCRAM server that could not prove it knows our keys
-            lines, outcome = [], Outcome(None, "login-unavailable", "The server's proof was wrong.")
-        self._login_lines(lines, outcome)
-
     def _on_fail(self, msg: Message) -> None:
         if msg.param(0).upper() in ("CHATHISTORY", "SEARCH"):
             self._history_failed(msg)
         else:
             self._on_login(msg)
 
-    def _on_account(self, msg: Message) -> None:
-        """account-notify: someone logged in (or out, ``*``)."""
-        nkey = self.fold(msg.nick or "")
-        account = msg.param(0)
-        if account in ("*", ""):
-            self.accounts.pop(nkey, None)
-        else:
-            self.accounts[nkey] = account
-        self._mark_nick(nkey)
-
-    def login_now(self, account: str, password: str, *, register: bool = False) -> None:
-        """/login or /register once connected (the server allows SASL after registering)."""
-        self.login = Login(account, password, register=register)
-        lines, outcome = self.login.begin(self.offered_caps, self.secure)
-        self._login_lines(lines, outcome)
-
-    def _on_welcome(self, msg: Message) -> None:
-        self.registered = True
-        self._phase = "done"
-        self.nick = msg.param(0, self.nick)
-        self.server_name = msg.source or ""
-
-    def _on_isupport(self, msg: Message) -> None:
-        for token in msg.params[1:-1]:
-            key, _, value = token.partition("=")
-            self.isupport[key.upper()] = value
-            if key.upper() == "CASEMAPPING" and value in CASEMAPPINGS:
-                self.casemapping = value
-                self.fold = folder(value)
-            elif key.upper() == "PREFIX":
-                m = re.match(r"^\((\w*)\)(.*)$", value)
-                if m and len(m.group(1)) == len(m.group(2)):
-                    self.prefix_modes, self.prefix_symbols = m.group(1), m.group(2)
-            elif key.upper() == "CHANMODES":
-                parts = value.split(",")
-                if len(parts) >= 4:
-                    self.chanmodes = (parts[0], parts[1], parts[2], parts[3])
-            elif key.upper() == "CHANTYPES" and value:
-                self.chantypes = value
-            elif key.upper() == "NETWORK":
-                self.network = value
-
-    def _on_end_of_motd(self, msg: Message) -> None:
-        if self.ready:
-            return
-        self.ready = True
-        self._emit(
-            ev.Registered(
-                self.nick,
-                self.network or self.server_name,
-                self.server_name,
-                self.casemapping,
-                frozenset(self.caps),
-                chantypes=self.chantypes,
-                requested_nick=self.requested_nick,
-                reconnected=self.reconnected,
-                filehost=self.isupport.get("DRAFT/FILEHOST", ""),
-                time=self._now,
-            )
-        )
-        for channel in self.rejoin:
-            self._send("JOIN", channel)
-        self.rejoin = []
-        self._history_after_connect()
-
     def _on_filetoken(self, msg: Message) -> None:
         seconds = msg.param(1)
         ttl = int(seconds) if seconds.isascii() and seconds.isdigit() else 0
         self._emit(ev.UploadToken(msg.param(0), ttl, time=self._now))
-
-    def _on_nick_error(self, msg: Message) -> None:
-        if self._phase == "probe":
-            if msg.command == n.ERR_NICKNAMEINUSE:
-                self._probe_failed = True
-            else:
-                self._fail(
-                    "bad-nick",
-                    f"The server does not accept {self._probe_nick!r}: "
-                    f"{msg.params[-1] if msg.params else 'erroneous nickname'}",
-                )
-            return
-        if not self.registered:
-            # The server checked the nick only after USER: no barrier to probe with.
-            if msg.command == n.ERR_NICKNAMEINUSE and self.nick_in_use == "auto":
-                self._probe_nick = self.nick = next_nick_variant(self.nick)
-                self._send("NICK", self.nick)
-            elif msg.command == n.ERR_NICKNAMEINUSE:
-                self._fail(
-                    "nick-in-use",
-                    f"The nickname {self.requested_nick} is in use.",
-                    suggestion=next_nick_variant(self.nick),
-                )
-            else:
-                self._fail("bad-nick", f"The server does not accept {self.nick!r}.")
-            return
-        self._emit(ev.ServerText(f"{msg.param(1)}: {msg.params[-1]}", error=True, time=self._now))
-
-    def _on_not_registered(self, msg: Message) -> None:
-        if self._phase == "probe":  # a server without CAP answered our barrier
-            self._cap_supported = False
-            self._barrier()
-        else:
-            self._on_numeric(msg)
 
     # -- messages -------------------------------------------------------------------------
 
@@ -636,234 +342,6 @@ class Session(HistoryRequests):
     # ACK: a labeled command that had nothing to answer (settled in feed)
     def _on_ack(self, msg: Message) -> None:
         pass
-
-    def _on_join(self, msg: Message) -> None:
-        channel = msg.param(0)
-        nick = msg.nick or ""
-        key = self.fold(channel)
-        account = msg.param(1) if "extended-join" in self.caps else ""
-        realname = msg.param(2) if "extended-join" in self.caps else ""
-        if self.is_me(nick):
-            self.channels[key] = _Channel(channel)
-            if "WHOX" in self.isupport:  # with accounts: who is logged in
-                self._send("WHO", channel, "%tcnfa,1")
-            else:
-                self._send("WHO", channel)
-            self._who_pending.add(key)
-            self._emit(ev.Joined(channel, nick, True, time=self._now))
-            self._history_after_join(channel)
-            return
-        ch = self.channels.get(key)
-        if ch is None:
-            return
-        ch.members[self.fold(nick)] = (nick, "")
-        if account and account != "*":
-            self.accounts[self.fold(nick)] = account
-        self._dirty.add(key)
-        self._emit(
-            ev.Joined(
-                ch.name,
-                nick,
-                False,
-                account=account if account != "*" else "",
-                realname=realname,
-                time=self._now,
-            )
-        )
-
-    def _on_part(self, msg: Message) -> None:
-        key = self.fold(msg.param(0))
-        ch = self.channels.get(key)
-        if ch is None:
-            return
-        nick = msg.nick or ""
-        reason = msg.param(1)
-        if self.is_me(nick):
-            del self.channels[key]
-            self._emit(ev.Parted(ch.name, nick, True, reason, time=self._now))
-            return
-        ch.members.pop(self.fold(nick), None)
-        self._dirty.add(key)
-        self._emit(ev.Parted(ch.name, nick, False, reason, time=self._now))
-
-    def _on_kick(self, msg: Message) -> None:
-        key = self.fold(msg.param(0))
-        ch = self.channels.get(key)
-        if ch is None:
-            return
-        nick = msg.param(1)
-        is_me = self.is_me(nick)
-        if is_me:
-            del self.channels[key]
-        else:
-            ch.members.pop(self.fold(nick), None)
-            self._dirty.add(key)
-        self._emit(ev.Kicked(ch.name, nick, msg.nick or "", is_me, msg.param(2), time=self._now))
-
-    def _on_quit(self, msg: Message) -> None:
-        nick = msg.nick or ""
-        nkey = self.fold(nick)
-        shared = []
-        for key, ch in self.channels.items():
-            if ch.members.pop(nkey, None) is not None:
-                shared.append(ch.name)
-                self._dirty.add(key)
-        self.away_nicks.discard(nkey)
-        self._emit(ev.Quit(nick, msg.param(0), tuple(shared), time=self._now))
-
-    def _on_nick(self, msg: Message) -> None:
-        old, new = msg.nick or "", msg.param(0)
-        okey, nkey = self.fold(old), self.fold(new)
-        is_me = self.is_me(old)
-        if is_me:
-            self.nick = new
-        shared = []
-        for key, ch in self.channels.items():
-            entry = ch.members.pop(okey, None)
-            if entry is not None:
-                ch.members[nkey] = (new, entry[1])
-                shared.append(ch.name)
-                self._dirty.add(key)
-        if okey in self.away_nicks:
-            self.away_nicks.discard(okey)
-            self.away_nicks.add(nkey)
-        self._emit(ev.NickChanged(old, new, is_me, tuple(shared), time=self._now))
-
-    def _on_mode(self, msg: Message) -> None:
-        target = msg.param(0)
-        if not self.is_channel(target):
-            return
-        key = self.fold(target)
-        ch = self.channels.get(key)
-        if ch is None or len(msg.params) < 2:
-            return
-        args = list(msg.params[2:])
-        adding = True
-        always_arg = self.chanmodes[0] + self.chanmodes[1]
-        for letter in msg.params[1]:
-            if letter in "+-":
-                adding = letter == "+"
-                continue
-            if letter in self.prefix_modes:
-                if not args:
-                    break
-                nick = args.pop(0)
-                nkey = self.fold(nick)
-                if nkey in ch.members:
-                    shown, prefixes = ch.members[nkey]
-                    symbol = self.prefix_symbols[self.prefix_modes.index(letter)]
-                    if adding:
-                        prefixes = self._sort_prefixes(prefixes + symbol)
-                    else:
-                        prefixes = prefixes.replace(symbol, "")
-                    ch.members[nkey] = (shown, prefixes)
-                    self._dirty.add(key)
-            elif (letter in always_arg or (adding and letter in self.chanmodes[2])) and args:
-                args.pop(0)
-        by = msg.nick or msg.source or ""
-        self._emit(
-            ev.ServerText(
-                f"{by} sets mode {' '.join(msg.params[1:])}", conversation=ch.name, time=self._now
-            )
-        )
-
-    def _on_topic(self, msg: Message) -> None:
-        ch = self.channels.get(self.fold(msg.param(0)))
-        if ch is None:
-            return
-        ch.topic = msg.param(1)
-        self._emit(ev.TopicChanged(ch.name, ch.topic, by=msg.nick or "", time=self._now))
-
-    def _on_rpl_topic(self, msg: Message) -> None:
-        ch = self.channels.get(self.fold(msg.param(1)))
-        if ch is None:
-            return
-        ch.topic = msg.param(2) if msg.command == n.RPL_TOPIC else ""
-        self._emit(ev.TopicChanged(ch.name, ch.topic, initial=True, time=self._now))
-
-    def _on_names(self, msg: Message) -> None:
-        ch = self.channels.get(self.fold(msg.param(2)))
-        if ch is None:
-            return
-        if ch.names_pending is None:
-            ch.names_pending = {}
-        for item in msg.params[-1].split():
-            nick, prefixes = self._split_prefixes(item)
-            if nick:
-                ch.names_pending[self.fold(nick)] = (nick, prefixes)
-
-    def _on_end_of_names(self, msg: Message) -> None:
-        key = self.fold(msg.param(1))
-        ch = self.channels.get(key)
-        if ch is None:
-            return
-        if ch.names_pending is not None:
-            ch.members = ch.names_pending
-            ch.names_pending = None
-        self._dirty.add(key)
-
-    def _on_whox_reply(self, msg: Message) -> None:
-        # <me> 1 <channel> <nick> <flags> <account>  (our WHO %tcnfa,1)
-        if msg.param(1) != "1" or len(msg.params) < 6:
-            return
-        nkey = self.fold(msg.param(3))
-        if msg.param(5) not in ("0", ""):
-            self.accounts[nkey] = msg.param(5)
-        self._who_member(msg.param(2), msg.param(3), msg.param(4))
-
-    def _on_who_reply(self, msg: Message) -> None:
-        if len(msg.params) < 7:
-            return
-        self._who_member(msg.param(1), msg.param(5), msg.param(6))
-
-    def _who_member(self, channel: str, nick: str, flags: str) -> None:
-        nkey = self.fold(nick)
-        if flags.startswith("G"):
-            self.away_nicks.add(nkey)
-        elif flags.startswith("H"):
-            self.away_nicks.discard(nkey)
-        ch = self.channels.get(self.fold(channel))
-        if ch is not None and nkey in ch.members:
-            prefixes = self._sort_prefixes("".join(c for c in flags if c in self.prefix_symbols))
-            ch.members[nkey] = (ch.members[nkey][0], prefixes)
-
-    def _on_end_of_who(self, msg: Message) -> None:
-        key = self.fold(msg.param(1))
-        if key in self._who_pending:
-            self._who_pending.discard(key)
-            if key in self.channels:
-                self._dirty.add(key)
-            return
-        self._dirty.update(self.channels)
-
-    def _on_away(self, msg: Message) -> None:
-        nick = msg.nick or ""
-        nkey = self.fold(nick)
-        if msg.params and msg.param(0):
-            self.away_nicks.add(nkey)
-        else:
-            self.away_nicks.discard(nkey)
-        self._mark_nick(nkey)
-
-    def _on_rpl_away(self, msg: Message) -> None:
-        nick = msg.param(1)
-        nkey = self.fold(nick)
-        if nkey not in self.away_nicks:
-            self.away_nicks.add(nkey)
-            self._mark_nick(nkey)
-        self._emit(
-            ev.ServerText(f"{nick} is away: {msg.param(2)}", conversation=nick, time=self._now)
-        )
-
-    def _on_own_away(self, msg: Message) -> None:
-        away = msg.command == n.RPL_NOWAWAY
-        me = self.fold(self.nick)
-        if away:
-            self.away_nicks.add(me)
-        else:
-            self.away_nicks.discard(me)
-        self._mark_nick(me)
-        self._emit(ev.AwayChanged(away, msg.params[-1] if msg.params else "", time=self._now))
 
     def _on_numeric(self, msg: Message) -> None:
         code = msg.command
