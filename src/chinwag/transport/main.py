@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 
 from chinwag.errors import ChinwagError
 from chinwag.server.config import add_server_arguments, config_from_args
@@ -47,18 +48,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"chinwag server: error: {exc}", file=sys.stderr)
         return 1
     setup_logging(config.log_level)
-    from chinwag.discovery import WILDCARD_HOSTS, lan_ipv4_addresses
+    from chinwag.discovery import lan_ipv4_addresses
     from chinwag.transport.app import ServerApp, serve_forever
 
     def ready(app: ServerApp) -> None:
         log = logging.getLogger("chinwag.server")
-        ports = sorted({port for _, port in config.listen})
-        if any(host in WILDCARD_HOSTS for host, _ in config.listen):
-            for addr in lan_ipv4_addresses():
-                log.info("people on your network can connect to %s:%s", addr, ports[0])
-        for scheme, host, port in app.web.bound() if app.web is not None else ():
-            for addr in lan_ipv4_addresses() if host in WILDCARD_HOSTS else ():
-                log.info("the web service is at %s://%s:%s/", scheme, addr, port)
+        web = app.web.bound() if app.web is not None else []
+        for line in lan_lines(app.bound, app.tls_bound, web, lan_ipv4_addresses()):
+            log.info("%s", line)
 
     try:
         serve_forever(config, on_ready=ready)
@@ -68,3 +65,27 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     return 0
+
+
+def lan_lines(
+    bound: Sequence[tuple[str, int]],
+    tls_bound: Sequence[tuple[str, int]],
+    web: Sequence[tuple[str, str, int]],
+    lan: Sequence[str],
+) -> list[str]:
+    """What the log tells about reaching this server from the LAN: for each listener
+    bound to every address (0.0.0.0), its port on each of the machine's ``lan``
+    addresses, from what was really bound (a TLS-only server names no plain port)."""
+    from chinwag.discovery import WILDCARD_HOSTS
+
+    def ports(listeners: Sequence[tuple[str, int]]) -> list[int]:
+        return sorted({port for host, port in listeners if host in WILDCARD_HOSTS})
+
+    lines = []
+    for how, listeners in (("", bound), (" with TLS", tls_bound)):
+        for port in ports(listeners)[:1]:
+            lines += [f"people on your network can connect{how} to {a}:{port}" for a in lan]
+    for scheme, host, port in web:
+        if host in WILDCARD_HOSTS:
+            lines += [f"the web service is at {scheme}://{a}:{port}/" for a in lan]
+    return lines
