@@ -2,7 +2,8 @@
 
 Takes the same flags as `chinwag server` to fill in the window's fields (listen
 address, port, data folder), plus --start to start the server at once. Closing the
-window stops the server; connected people get a message saying so.
+window stops the server (asking first when people are connected); they get a message
+saying so.
 
 (This module imports tkinter only when run, so `chinwag --help` works without Tk.)
 """
