@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from chinwag.errors import RemoteError
+from chinwag.bench.errors import BenchRemoteError as BenchRemoteError
 
 if TYPE_CHECKING:
     from chinwag.bench.sasl import SaslLogin
@@ -35,10 +35,6 @@ _REGISTER_FAIL = frozenset({b"431", b"432", b"433", b"436", b"437", b"464", b"46
 
 # Lines of a SASL exchange, answered by the connection's SaslLogin while registering.
 _SASL = frozenset({b"AUTHENTICATE", b"903", b"904", b"905", b"906", b"907"})
-
-
-class BenchRemoteError(RemoteError):
-    """The server refused or broke something the benchmark needs (text is its reply)."""
 
 
 def _command(line: bytes) -> bytes:

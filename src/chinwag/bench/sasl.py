@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from chinwag.bench.conn import BenchRemoteError
+from chinwag.bench.errors import BenchRemoteError
 
 MECHANISMS = {"plain": "PLAIN", "scram": "SCRAM-SHA-256"}
 
