@@ -19,9 +19,8 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from chinwag.bench.conn import COUNT, DM, SAMPLE, Conn
-from chinwag.bench.measure import CpuMeter, RssSampler, latency_summary, process_rss_bytes
-from chinwag.bench.scenarios import (
+from chinwag.bench.channel import fanout, paced_phase
+from chinwag.bench.clients import (
     SETUP_CONCURRENCY,
     Result,
     Target,
@@ -30,11 +29,11 @@ from chinwag.bench.scenarios import (
     _error_name,
     _message_template,
     close_all,
-    fanout,
     open_clients,
     oper_up,
-    paced_phase,
 )
+from chinwag.bench.conn import COUNT, DM, SAMPLE, Conn
+from chinwag.bench.measure import CpuMeter, RssSampler, latency_summary, process_rss_bytes
 
 # JOINs sent at once while filling a big room: each is broadcast to every member, so
 # a batch costs every member one line per joiner (kept small, nobody's send queue fills).
