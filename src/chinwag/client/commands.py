@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
-from chinwag.client.lines import Update
-from chinwag.client.model import SERVER, ChatModel
+from chinwag.client.lines import SERVER, Update
+from chinwag.client.model import ChatModel
 from chinwag.proto.validate import is_valid_nick
 
 Outcome = Literal["", "logout"]

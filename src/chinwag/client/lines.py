@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 
 from chinwag.client import events as ev
 
+SERVER = ""  # the key of the server conversation
+# How many recent lines are searched for a replayed history line (or a line to settle).
+HISTORY_LOOKBACK = 200
+
 # Nick colours chosen to be readable on the light and on the dark background.
 LIGHT_NICK_COLOURS = (
     "#b3261e", "#1f6f43", "#1d4ed8", "#9a3412", "#7e22ce", "#0f766e",
