@@ -13,7 +13,8 @@ Handlers never write to sockets: they queue bytes on users (``User.out``). The f
 queued line of a turn marks the user dirty and calls ``on_dirty`` once, and the transport
 answers by calling :meth:`flush` soon after (once per event-loop turn), so every write to
 a client is coalesced into one ``write`` per turn. A channel message is serialized once
-per distinct tag mask (see :mod:`chinwag.server.caps`), not once per recipient.
+per distinct tag mask (see :mod:`chinwag.server.caps`), not once per recipient. This
+output side is in :mod:`chinwag.server.delivery`, a mixin like the input side.
 
 Time-based duties (ping and registration time-outs, throttled input, ban expiry) happen
 in :meth:`tick`, which the transport calls periodically.
@@ -29,26 +30,25 @@ import secrets
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chinwag.proto import numerics as N
 from chinwag.proto.casemap import folder
-from chinwag.proto.limits import LINE_BYTES
 from chinwag.proto.masks import match_mask
 from chinwag.proto.message import Message
 from chinwag.server.accounts import AccountService, Worker
 from chinwag.server.backpressure import Backpressure
-from chinwag.server.caps import TAG_TIME
 from chinwag.server.config import ServerConfig
 from chinwag.server.control import AdminControl
+from chinwag.server.delivery import Delivery
 from chinwag.server.events import ServerEvent
 from chinwag.server.fanout import Fanout, LocalFanout
 from chinwag.server.fastpath import relay_direct
 from chinwag.server.history import mark_seen
 from chinwag.server.intake import Intake
 from chinwag.server.isupport import isupport_tokens
-from chinwag.server.outgoing import Outgoing, fit_line, server_time, tag_prefix
+from chinwag.server.outgoing import Outgoing
 from chinwag.server.rooms import RoomBook
 from chinwag.server.state import BanInfo, Channel, Link, User, WhowasEntry
 from chinwag.server.tokens import UploadTokens
@@ -68,7 +68,7 @@ SNOTICE_KINDS = frozenset(
 )
 
 
-class Server(Intake, Backpressure, AdminControl):
+class Server(Intake, Delivery, Backpressure, AdminControl):
     """All users and channels of one server, and the command dispatch."""
 
     def __init__(
@@ -279,150 +279,6 @@ class Server(Intake, Backpressure, AdminControl):
     def new_msgid(self) -> str:
         self.next_msgid += 1
         return f"{self.msgid_prefix}-{self.next_msgid}"
-
-    # -- output ---------------------------------------------------------------------
-
-    def _push(self, user: User, data: bytes) -> None:
-        if user.closed:
-            return
-        if self.backlog and user in self.backlog and self.reading is not None:
-            self.hold(self.reading, (user,))
-        if not user.out:
-            if not self.dirty:
-                self.on_dirty()
-            self.dirty.append(user)
-        user.out.append(data)
-
-    def _write(
-        self,
-        user: User,
-        command: str,
-        params: tuple[str, ...],
-        source: str | None,
-        tags: dict[str, str],
-    ) -> None:
-        """Write one line to ``user`` now (bypasses label capture)."""
-        if user.tagmask & TAG_TIME and "time" not in tags:
-            tags = {"time": server_time(), **tags}
-        line, _ = fit_line(command, params, source)
-        if tags:
-            line = tag_prefix(tags) + line
-        self._push(user, (line + "\r\n").encode())
-
-    def send(
-        self,
-        user: User,
-        command: str,
-        *params: str,
-        source: str | None = None,
-        tags: dict[str, str] | None = None,
-    ) -> None:
-        """Send one message to one user (captured for labeled-response when active)."""
-        src = self.config.server_name if source is None else (source or None)
-        if user.capture is not None:
-            user.capture.append((command, params, src, dict(tags or {})))
-            return
-        self._write(user, command, params, src, dict(tags or {}))
-
-    def numeric(self, user: User, code: str, *params: str) -> None:
-        self.send(user, code, user.nick, *params)
-
-    def numeric_list(
-        self, user: User, code: str, params: tuple[str, ...], items: Iterable[str], sep: str = " "
-    ) -> None:
-        """Send ``items`` as the last parameter of as many ``code`` lines as it takes for
-        each line to fit in 512 bytes (tags apart)."""
-        head = " ".join((":" + self.config.server_name, code, user.nick, *params)) + " :"
-        room = LINE_BYTES - 2 - len(head.encode())
-        batch: list[str] = []
-        size = 0
-        for item in items:
-            length = len(item.encode()) + len(sep)
-            if batch and size + length > room:
-                self.numeric(user, code, *params, sep.join(batch))
-                batch, size = [], 0
-            batch.append(item)
-            size += length
-        if batch:
-            self.numeric(user, code, *params, sep.join(batch))
-
-    def fail(self, user: User, command: str, code: str, *context_and_text: str) -> None:
-        """A standard reply FAIL (for clients with standard-replies), else a NOTICE."""
-        if "standard-replies" in user.caps:
-            self.send(user, "FAIL", command, code, *context_and_text)
-        else:
-            self.send(user, "NOTICE", user.nick, context_and_text[-1])
-
-    def deliver(self, users: Iterable[User], out: Outgoing, skip: User | None = None) -> None:
-        """Fan one message out to many users: the hot path of the server.
-
-        Each distinct tag mask is serialized once (``Outgoing.line_for``); per recipient
-        there is one dict lookup and one list append. The send queue is checked when
-        the output is flushed, not here.
-        """
-        capturing = self.capturing
-        dirty = self.dirty
-        lines: dict[int, bytes] = {}
-        if self.backlog and self.reading is not None:  # rare: someone is backlogged
-            users = list(users)
-            self.hold(self.reading, users)
-        for u in users:
-            if u is skip or u.closed:
-                continue
-            if u is capturing:
-                self.deliver_to(u, out)
-                continue
-            mask = u.tagmask
-            data = lines.get(mask)
-            if data is None:
-                data = lines[mask] = out.line_for(mask)
-            queue = u.out
-            if not queue:
-                if not dirty:
-                    self.on_dirty()
-                dirty.append(u)
-            queue.append(data)
-
-    def deliver_direct(self, user: User, out: Outgoing) -> None:
-        """Deliver ``out`` as a message, never as part of a labeled response."""
-        self._push(user, out.line_for(user.tagmask))
-
-    def deliver_to(self, user: User, out: Outgoing) -> None:
-        if user.capture is not None:
-            user.capture.append(self._outgoing_capture(user, out))
-        else:
-            self._push(user, out.line_for(user.tagmask))
-
-    @staticmethod
-    def _outgoing_capture(
-        user: User, out: Outgoing
-    ) -> tuple[str, tuple[str, ...], str | None, dict[str, str]]:
-        return (out.command, out.params, out.source, out.tags_for(user.tagmask))
-
-    def flush(self) -> None:
-        """Write every user's queued output: one write per user per turn."""
-        dirty = self.dirty
-        self.dirty = []
-        mark = min(self.limits.backpressure_bytes, self.limits.sendq_bytes)
-        for user in dirty:
-            if user.closed or not user.out:
-                user.out.clear()
-                continue
-            data = b"".join(user.out) if len(user.out) > 1 else user.out[0]
-            user.out.clear()
-            user.link.write(data)
-            unsent = user.link.buffered()
-            if unsent > mark:
-                self.over_mark(user, unsent)
-        if self.doomed:
-            self._reap()
-
-    def _reap(self) -> None:
-        while self.doomed:
-            doomed = self.doomed
-            self.doomed = []
-            for user, reason in doomed:
-                self.quit(user, reason)
 
     # -- leaving -----------------------------------------------------------------------
 
