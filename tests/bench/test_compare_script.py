@@ -41,6 +41,7 @@ someone else's table
 
 old notes
 
+<!-- logins:begin -->
 ## Logins: SASL PLAIN and SCRAM-SHA-256
 
 another section
@@ -71,6 +72,7 @@ def test_generated_sections_are_replaced_and_the_others_kept(compare: ModuleType
         "## What the peers do that shapes these numbers",
     ]
     assert "someone else's table" in page and "another section" in page
+    assert "<!-- logins:begin -->\n## Logins" in page  # another script's marker stays
     for old in ("old intro", "old numbers", "old notes", "old method"):
         assert old not in page
     assert compare.merge_page(page, generated) == page  # stable when run again
