@@ -149,6 +149,15 @@ def _paced_options(
     p.add_argument("--size", type=_positive_int, default=64, help="bytes of text per message")
 
 
+def _burst_options(p: argparse.ArgumentParser, clients: int, sample: int) -> None:
+    """The options of a fan-out at full speed (fanout, overrun)."""
+    p.add_argument("--clients", type=_positive_int, default=clients, help="clients in the channel")
+    p.add_argument("--senders", type=_positive_int, default=10, help="how many of them send")
+    p.add_argument("--messages", type=_positive_int, default=1000, help="messages per sender")
+    p.add_argument("--size", type=_positive_int, default=64, help="bytes of text per message")
+    p.add_argument("--sample", type=_nonneg_int, default=sample, help="receivers that time latency")
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     common = _common_options()
     sub = parser.add_subparsers(dest="scenario", metavar="{" + ",".join(SCENARIOS) + "}")
@@ -161,11 +170,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         formatter_class=fmt,
         help="C clients in one channel, S senders x M messages at full speed",
     )
-    p.add_argument("--clients", type=_positive_int, default=100, help="clients in the channel")
-    p.add_argument("--senders", type=_positive_int, default=10, help="how many of them send")
-    p.add_argument("--messages", type=_positive_int, default=1000, help="messages per sender")
-    p.add_argument("--size", type=_positive_int, default=64, help="bytes of text per message")
-    p.add_argument("--sample", type=_nonneg_int, default=8, help="receivers that time latency")
+    _burst_options(p, clients=100, sample=8)
     p.add_argument(
         "--window",
         type=_nonneg_int,
@@ -252,11 +257,7 @@ def _scale_parsers(sub: argparse._SubParsersAction[Any], common: argparse.Argume
         formatter_class=fmt,
         help="fan-out whose senders never wait: lost deliveries, server peak RSS",
     )
-    p.add_argument("--clients", type=_positive_int, default=20, help="clients in the channel")
-    p.add_argument("--senders", type=_positive_int, default=10, help="how many of them send")
-    p.add_argument("--messages", type=_positive_int, default=1000, help="messages per sender")
-    p.add_argument("--size", type=_positive_int, default=64, help="bytes of text per message")
-    p.add_argument("--sample", type=_nonneg_int, default=4, help="receivers that time latency")
+    _burst_options(p, clients=20, sample=4)
 
 
 def raise_fd_limit() -> int:
