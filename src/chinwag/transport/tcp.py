@@ -23,12 +23,16 @@ class IRCProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.user: User | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+    def _attach(self, transport: asyncio.BaseTransport) -> None:
+        """Take the transport: write marks for backpressure, and count it as open."""
         self.transport = cast(asyncio.Transport, transport)
         # resume_writing (below) comes when the unsent bytes fall to half the mark.
         mark = self.core.limits.backpressure_bytes
         self.transport.set_write_buffer_limits(high=mark, low=mark // 2)
         self.live.add(self)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._attach(transport)
         peer = transport.get_extra_info("peername") or ("?", 0)
         local = transport.get_extra_info("sockname") or ("", 0)
         self.user = self.core.connect(self, str(peer[0]), int(peer[1]), local_host=str(local[0]))

@@ -23,7 +23,6 @@ import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 from chinwag.certs import (
     TLS_SUBDIR,
@@ -145,8 +144,7 @@ class TLSProtocol(IRCProtocol):
         )
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-        self.live.add(self)
+        self._attach(transport)  # the user connects to the core after the handshake
 
     def _handshake_timed_out(self) -> None:
         self._timer = None
