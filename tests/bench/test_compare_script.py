@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import json
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -107,3 +109,25 @@ def test_targets_per_repetition(compare: ModuleType) -> None:
     row = next(line for line in text.splitlines() if "fan-out deliveries/s" in line)
     assert "3.00, 1.00" in row
     assert "**not met**" in row
+
+
+def test_results_of_separate_runs_make_one_report(tmp_path: Path) -> None:
+    """--from-json reads several --json files: a soak run apart from the interleaved one."""
+    fanout = [
+        {"_scenario": "fanout", "_rep": 0, "ok": True, "label": s, "deliveries_per_s": v}
+        for s, v in (("chinwag", 3000.0), ("ngircd", 2000.0))
+    ]
+    soak = {"_scenario": "soak", "_rep": 0, "ok": True, "label": "chinwag", "lost": 0}
+    soak.update(seconds=600.0, rss_growth_pct=1.5, rss_peak_growth_pct=2.0)
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("".join(json.dumps(r) + "\n" for r in fanout))
+    second.write_text(json.dumps(soak) + "\n")
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), "--servers", "chinwag,ngircd", "--from-json",
+         str(first), str(second)],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    row = next(line for line in out.splitlines() if line.startswith("| fan-out deliveries/s"))
+    assert "1.50×" in row
+    soak_row = next(line for line in out.splitlines() if line.startswith("| soak ("))
+    assert "10.0 min" in soak_row and "**met**" in soak_row
