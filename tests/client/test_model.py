@@ -97,6 +97,18 @@ def test_disconnect_and_reconnect_are_told() -> None:
     assert m.conversation().lines[-2].text == "Disconnected (2 attempts to reconnect)."
 
 
+def test_a_lost_connection_forgets_the_lock_and_the_members() -> None:
+    m = model_in_lobby()
+    m.apply(ev.Encryption("srv", 6697, True, "AB:CD:EF:01:23:45:67:89", "pin"))
+    m.apply(ev.MembersChanged("#lobby", (ev.Member("alice"), ev.Member("bob"))))
+    assert m.security()[0].startswith("Encrypted") and m.member_rows()
+    u = m.apply(ev.Disconnected("The server closed the connection.", retry_in=2.0))
+    assert m.security() == ("", False)  # no claim about a connection that is not there
+    assert m.member_rows() == [] and "#lobby" in u.members and u.status
+    m.apply(ev.Encryption("srv", 6667, False))
+    assert m.security()[1]  # the next connection says its own, plain text here
+
+
 def test_own_part_closes_the_conversation() -> None:
     m = model_in_lobby()
     m.apply(ev.Parted("#lobby", "alice", True))

@@ -70,6 +70,21 @@ def test_disconnected_lines_carry_the_time_they_happened(app: App, outage: Outag
     assert abs(line.time - time.time()) < 60
 
 
+def test_while_disconnected_no_lock_and_no_members_are_shown(app: App, outage: Outage) -> None:
+    chat = app.chat
+    assert chat is not None
+    pump(app.root, lambda: chat.members.size() > 0)
+    assert chat.lock.cget("text")  # the plain-text warning of this test server
+    outage.down()
+    pump(app.root, lambda: not app.model.connected)
+    settle(app.root, 0.1)
+    assert chat.lock.cget("text") == "" and not chat.lock_icon.find_all()
+    assert chat.members.size() == 0
+    outage.up()
+    pump(app.root, lambda: chat.members.size() > 0, timeout=3 * TIMEOUT)
+    assert chat.lock.cget("text")
+
+
 def test_an_outage_is_one_line_updated_in_place_and_one_when_back(app: App, outage: Outage) -> None:
     chat = app.chat
     assert chat is not None

@@ -116,6 +116,7 @@ class StatusModel:
         ones (each failed try) rewrite that line in place."""
         self.connected = False
         update = Update(status=True)
+        self._forget_connection(update)
         outage = self.outage
         if outage is None:
             self._outages += 1
@@ -141,6 +142,15 @@ class StatusModel:
             self._rewrite(outage.label, update, text, LIVE)
         return update
 
+    def _forget_connection(self, update: Update) -> None:
+        """What held only while connected: the lock (the next connection says its own)
+        and who is in each room (the server sends the lists again on rejoining)."""
+        self.encryption = None
+        for key, conv in self.conversations.items():
+            if conv.members:
+                conv.members = ()
+                update.members.add(key)
+
     def _end_outage(self, update: Update) -> None:
         """The connection is back (or given up): the outage line stops changing."""
         outage, self.outage = self.outage, None
@@ -160,12 +170,15 @@ class StatusModel:
     def _on_ConnectFailed(self, e: ev.ConnectFailed) -> Update:
         self.connected = False
         self.status = f"Could not reconnect: {e.message}"
-        return self._add(self.current, Line(e.time, "error", self.status), Update(status=True))
+        update = Update(status=True)
+        self._forget_connection(update)
+        return self._add(self.current, Line(e.time, "error", self.status), update)
 
     def _on_Stopped(self, e: ev.Stopped) -> Update:
         self.connected = False
         self.status = "Not connected. Press Logout to connect again."
         update = Update(status=True)
+        self._forget_connection(update)
         self._end_outage(update)
         if self.nick:  # we had been in: say so where the person is looking
             self._add(self.current, Line(e.time, "error", self.status), update)
