@@ -67,6 +67,42 @@ def test_silent_server_times_out(make_client: Callable[..., Watched]) -> None:
         listener.close()
 
 
+def test_a_message_the_server_never_answers_is_reported_failed(
+    make_client: Callable[..., Watched],
+) -> None:
+    """A server that welcomes us (with labeled-response) and then ignores what we say:
+    the line does not stay "sending…" for ever."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    heard: list[str] = []
+
+    def serve() -> None:
+        conn = listener.accept()[0]
+        with conn, conn.makefile("rb") as lines:
+            for raw in lines:
+                line = raw.decode().strip()
+                heard.append(line)
+                if line.startswith("CAP LS"):
+                    conn.sendall(b":srv CAP * LS :batch echo-message labeled-response\r\n")
+                elif line.startswith("CAP REQ"):
+                    conn.sendall(b":srv CAP * ACK :" + line.split(":", 1)[1].encode() + b"\r\n")
+                elif line.startswith("USER"):
+                    conn.sendall(b":srv 001 alice :Hi\r\n:srv 422 alice :No MOTD\r\n")
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        c = make_client(listener.getsockname()[1], "alice", confirm_timeout=0.3, reconnect=False)
+        c.wait(ev.Registered)
+        c.client.say("bob", "are you there?")
+        failed = c.wait(ev.SendFailed)
+        assert failed.conversation == "bob" and "not confirmed" in failed.reason
+        assert any(x.endswith("PRIVMSG bob :are you there?") for x in heard)
+    finally:
+        listener.close()
+
+
 def test_nick_in_use_offers_a_free_variant(
     ngircd: Ngircd, bob: LineClient, make_client: Callable[..., Watched]
 ) -> None:

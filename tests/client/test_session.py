@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from chinwag.client import events as ev
-from chinwag.client.session import Session, next_nick_variant, split_text
+from chinwag.client.session import CONFIRM_TIMEOUT, Session, next_nick_variant, split_text
 from chinwag.proto.message import parse
 
 ISUPPORT = (
@@ -238,6 +238,35 @@ class TestLabeledResponse:
         assert echo.time == 1704164645.0
         (again,) = feed(s, "@label=cw1 :alice!a@h PRIVMSG #r :hello there")  # not pending now
         assert isinstance(again, ev.ChatMessage) and again.label == ""
+
+    def test_a_note_to_oneself_is_one_line(self) -> None:
+        """The server delivers a message to its own sender (unlabeled) and echoes it
+        (labeled): the echo confirms the pending line; the delivery is not a second one."""
+        s = registered(caps=self.CAPS)
+        s.privmsg("alice", "remember the milk")
+        s.take_lines()
+        assert feed(s, "@msgid=m1 :alice!a@h PRIVMSG alice :remember the milk") == []
+        (echo,) = feed(s, "@label=cw1;msgid=m1 :alice!a@h PRIVMSG alice :remember the milk")
+        assert isinstance(echo, ev.ChatMessage) and echo.label == "cw1" and echo.own
+        # From another connection of ours (nothing pending here) it is shown.
+        (other,) = feed(s, "@msgid=m2 :alice!a@h PRIVMSG alice :remember the milk")
+        assert isinstance(other, ev.ChatMessage) and other.conversation == "alice"
+
+    def test_a_line_the_server_never_answers_fails_and_a_late_answer_confirms_it(self) -> None:
+        s = registered(caps=self.CAPS)
+        now = [1000.0]
+        s.clock = lambda: now[0]
+        s.privmsg("#r", "anyone there?")
+        assert s.confirm_due() == CONFIRM_TIMEOUT
+        now[0] += CONFIRM_TIMEOUT - 1
+        assert s.expire_unconfirmed() == [] and s.confirm_due() == 1.0
+        now[0] += 1
+        (failed,) = s.expire_unconfirmed()
+        assert isinstance(failed, ev.SendFailed) and failed.label == "cw1"
+        assert "not confirmed" in failed.reason
+        assert s.confirm_due() is None and s.expire_unconfirmed() == []  # reported once
+        (late,) = feed(s, "@label=cw1 :alice!a@h PRIVMSG #r :anyone there?")
+        assert isinstance(late, ev.ChatMessage) and late.label == "cw1" and not late.pending
 
     def test_every_chunk_of_a_long_message_has_its_own_label(self) -> None:
         s = registered(caps=self.CAPS)

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable
 from chinwag.certs import fingerprint_display, fingerprint_hex
 from chinwag.client import events as ev
 from chinwag.client.login import Login, is_local
-from chinwag.client.session import DEFAULT_CAPS, NickInUseMode, Session
+from chinwag.client.session import CONFIRM_TIMEOUT, DEFAULT_CAPS, NickInUseMode, Session
 from chinwag.client.trust import (
     PLAIN_PORT,
     TLS_PORT,
@@ -139,6 +139,7 @@ class Client:
         backoff_max: float = BACKOFF_MAX,
         idle_ping: float = IDLE_PING,
         ping_timeout: float = PING_TIMEOUT,
+        confirm_timeout: float = CONFIRM_TIMEOUT,
         tls: bool | None = None,
         refuse_plain: bool = False,
         announced_fingerprint: str = "",
@@ -175,6 +176,7 @@ class Client:
         self.backoff_max = backoff_max
         self.idle_ping = idle_ping
         self.ping_timeout = ping_timeout
+        self.confirm_timeout = confirm_timeout
         self.events: queue.Queue[ev.Event] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -276,6 +278,15 @@ class Client:
         for event in fn(session) or ():
             self._post(event)
         self._flush()
+        due = session.confirm_due()
+        if due is not None:  # a labeled line went out: look again when its answer is due
+            asyncio.get_running_loop().call_later(due + 0.01, self._expire_unconfirmed, session)
+
+    def _expire_unconfirmed(self, session: Session) -> None:
+        """Report the lines of ``session`` that the server never answered."""
+        if session is self._session:
+            for event in session.expire_unconfirmed():
+                self._post(event)
 
     def _do_quit(self, message: str) -> None:
         self._stopping = True
@@ -349,6 +360,7 @@ class Client:
                 rejoin=rejoin,
                 reconnected=had_session,
                 login=self._login(),
+                confirm_timeout=self.confirm_timeout,
                 secure=writer.get_extra_info("ssl_object") is not None or is_local(self.host),
             )
             self._session, self._writer = session, writer

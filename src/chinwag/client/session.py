@@ -93,6 +93,10 @@ def split_text(text: str, limit: int = TEXT_CHUNK_BYTES) -> list[str]:
     return out
 
 
+# Seconds a labeled message may wait for the server's answer before it shows as failed.
+CONFIRM_TIMEOUT = 30.0
+
+
 @dataclass
 class _Sent:
     """A labeled message waiting for the server's answer."""
@@ -101,7 +105,9 @@ class _Sent:
     text: str
     kind: str
     private: bool
+    at: float = 0.0  # when it was sent (the session's clock)
     failure: str = ""  # an error reply seen so far in its labeled response
+    overdue: bool = False  # reported failed for want of an answer; a late one still counts
 
 
 class Session(Registration, Membership, HistoryRequests):
@@ -119,6 +125,7 @@ class Session(Registration, Membership, HistoryRequests):
         rejoin: Iterable[str] = (),
         reconnected: bool = False,
         clock: Callable[[], float] = time.time,
+        confirm_timeout: float = CONFIRM_TIMEOUT,
         login: Login | None = None,
         secure: bool = False,
     ) -> None:
@@ -140,6 +147,7 @@ class Session(Registration, Membership, HistoryRequests):
         self.rejoin = list(rejoin)
         self.reconnected = reconnected
         self.clock = clock
+        self.confirm_timeout = confirm_timeout
         self.caps: set[str] = set()
         self.offered_caps: dict[str, str] = {}
         self.isupport: dict[str, str] = {}
@@ -284,11 +292,13 @@ class Session(Registration, Membership, HistoryRequests):
             return
         own = self.is_me(sender)
         label = ""
+        batch = msg.tags.get("batch", "")
+        history = self._batches.get(batch, "") in ("chathistory", "soju.im/search")
         if own and self._label:  # the echo of a message we labeled
             label = self._label
             del self._sent[label]
-        batch = msg.tags.get("batch", "")
-        history = self._batches.get(batch, "") in ("chathistory", "soju.im/search")
+        elif own and not history and self.is_me(target) and self._awaiting_echo(target, text):
+            return  # a note to ourselves: its labeled echo (next) is the one line shown
         if self.is_channel(bare_target):
             conversation, private = bare_target, False
         else:
@@ -323,6 +333,30 @@ class Session(Registration, Membership, HistoryRequests):
             label = self._batch_labels.pop(ref[1:], "")
             if label and label not in self._batch_labels.values():
                 self._settle(label)
+
+    def confirm_due(self) -> float | None:
+        """Seconds until a sent line waits too long for its answer, if any waits."""
+        waiting = [s.at for s in self._sent.values() if not s.overdue]
+        return max(0.0, min(waiting) + self.confirm_timeout - self.clock()) if waiting else None
+
+    def expire_unconfirmed(self) -> list[ev.Event]:
+        """Lines the server has not answered in ``confirm_timeout`` seconds: reported
+        failed (not left "sending…" for ever); an answer that still comes confirms them."""
+        now = self.clock()
+        for label, sent in self._sent.items():
+            if not sent.overdue and now - sent.at >= self.confirm_timeout:
+                sent.overdue = True
+                why = f"the server has not confirmed it after {self.confirm_timeout:g} s"
+                self._emit(ev.SendFailed(sent.conversation, label, why, time=now))
+        out, self._events = self._events, []
+        return out
+
+    def _awaiting_echo(self, conversation: str, text: str) -> bool:
+        """Whether a labeled ``text`` to ``conversation`` still waits for its echo."""
+        if "echo-message" not in self.caps:
+            return False
+        key = self.fold(conversation)
+        return any(self.fold(s.conversation) == key and s.text == text for s in self._sent.values())
 
     def _settle(self, label: str) -> None:
         """The server has answered labeled message ``label`` in full."""
@@ -380,7 +414,7 @@ class Session(Registration, Membership, HistoryRequests):
             if "labeled-response" in self.caps:
                 self._labels += 1
                 label = f"cw{self._labels}"
-                self._sent[label] = _Sent(target, chunk, kind, private)
+                self._sent[label] = _Sent(target, chunk, kind, private, at=self.clock())
                 self._send("PRIVMSG", target, body, tags={"label": label})
             else:
                 self._send("PRIVMSG", target, body)
