@@ -62,9 +62,9 @@ def ngircd(tmp_path: Path) -> Iterator[Ngircd]:
 def make_client() -> Iterator[Callable[..., Watched]]:
     made: list[Client] = []
 
-    def make(port: int, nick: str, **kwargs: Any) -> Watched:
+    def make(port: int, nick: str, host: str = "127.0.0.1", **kwargs: Any) -> Watched:
         kwargs.setdefault("backoff_initial", 0.2)
-        client = Client("127.0.0.1", port, nick, **kwargs)
+        client = Client(host, port, nick, **kwargs)
         client.start()
         made.append(client)
         return Watched(client)

@@ -34,12 +34,14 @@ import queue
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from chinwag.certs import fingerprint_display, fingerprint_hex
 from chinwag.client import events as ev
 from chinwag.client.login import Login, is_local
 from chinwag.client.session import CONFIRM_TIMEOUT, DEFAULT_CAPS, NickInUseMode, Session
+from chinwag.client.sts import StsStore
 from chinwag.client.trust import (
     PLAIN_PORT,
     TLS_PORT,
@@ -144,6 +146,7 @@ class Client:
         refuse_plain: bool = False,
         announced_fingerprint: str = "",
         pins: PinStore | None = None,
+        sts: StsStore | None = None,
         verify_context: ssl.SSLContext | None = None,
         default_ports: tuple[int, int] = (PLAIN_PORT, TLS_PORT),
         account: tuple[str, str] | None = None,
@@ -160,6 +163,8 @@ class Client:
         self.refuse_plain = refuse_plain
         self.announced_fingerprint = announced_fingerprint
         self.pins = pins if pins is not None else PinStore()
+        self.sts = sts if sts is not None else StsStore()
+        self.sts_required = False  # a strict-transport-security policy is in force
         self.verify_context = verify_context  # made when first needed (loading CAs takes time)
         self.nick = nick
         self.password = password
@@ -332,6 +337,7 @@ class Client:
         reason = ""
         while not self._stopping:
             attempt += 1
+            self._apply_sts_policy()
             try:
                 reader, writer = await self._open(attempt)
             except _Halt as halt:
@@ -362,6 +368,7 @@ class Client:
                 login=self._login(),
                 confirm_timeout=self.confirm_timeout,
                 secure=writer.get_extra_info("ssl_object") is not None or is_local(self.host),
+                tls=writer.get_extra_info("ssl_object") is not None,
             )
             self._session, self._writer = session, writer
             writer.write(b"".join(line.encode() + b"\r\n" for line in session.start()))
@@ -380,6 +387,10 @@ class Client:
                 delay = self.backoff_initial
                 rejoin = session.joined_channels()
                 nick = session.nick
+            if session.sts_upgrade is not None and not self._stopping:
+                # Strict transport security: TLS on the port it names, nothing else.
+                self.plan, self.sts_required = [(session.sts_upgrade, True)], True
+                continue
             if session.finished or self._stopping:
                 break
             if not had_session:
@@ -398,6 +409,13 @@ class Client:
             await self._sleep(delay)
             delay = min(delay * 2, self.backoff_max)
         self._post(ev.Stopped(reason))
+
+    def _apply_sts_policy(self) -> None:
+        """A strict-transport-security policy kept for this host: TLS on its port only."""
+        with contextlib.suppress(OSError):
+            policy = self.sts.get(self.host, time.time())
+            if policy is not None and not self.sts_required:
+                self.plan, self.sts_required = [(policy.port, True)], True
 
     async def _connect(
         self, port: int, context: ssl.SSLContext | None
@@ -440,7 +458,14 @@ class Client:
             reader, writer = await self._connect(port, self.verify_context)
             trusted_by = "ca"
             fingerprint = _peer_fingerprint(writer)
-        except ssl.SSLCertVerificationError:  # self-signed, most likely: judge it ourselves
+        except ssl.SSLCertVerificationError as exc:
+            if self.sts_required:  # a policy asks for a certificate that verifies: no TOFU
+                message = (
+                    f"{host} requires encryption (strict transport security), but its"
+                    f" certificate could not be verified: {exc.verify_message}."
+                )
+                raise _Halt(ev.ConnectFailed("tls", message, nick=self.nick)) from None
+            # Self-signed, most likely: judge it ourselves.
             reader, writer = await self._connect(port, unverified_context())
             fingerprint = _peer_fingerprint(writer)
             pinned = self.pins.get(host, port)
@@ -507,6 +532,10 @@ class Client:
             for event in session.feed(msg):
                 self._post(event)
             self._flush()
+            if session.sts_policy is not None:  # over TLS: remember (or forget) it
+                with contextlib.suppress(OSError):
+                    self.sts.remember(self.host, self._tls_port, session.sts_policy, time.time())
+                session.sts_policy = None
             if session.finished:
                 writer = self._writer
                 if writer is not None:

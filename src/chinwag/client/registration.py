@@ -27,6 +27,7 @@ from typing import Literal
 
 from chinwag.client import events as ev
 from chinwag.client.login import Login, Outcome
+from chinwag.client.sts import sts_duration, sts_port
 from chinwag.proto import numerics as n
 from chinwag.proto.casemap import CASEMAPPINGS, folder
 from chinwag.proto.message import Message
@@ -56,6 +57,10 @@ class Registration:
     password: str | None
     login: Login | None
     secure: bool
+    tls: bool
+    sts_upgrade: int | None
+    sts_policy: int | None
+    error_reason: str
     account: str
     want_caps: frozenset[str]
     nick_in_use: NickInUseMode
@@ -169,6 +174,8 @@ class Registration:
                 name, _, value = item.partition("=")
                 self.offered_caps[name] = value
             self._cap_ls = []
+            if "sts" in self.offered_caps and self._sts(self.offered_caps["sts"]):
+                return  # no further on plain text: the connection reconnects with TLS
             self._barrier()
         elif sub == "ACK":
             for cap in msg.params[-1].split():
@@ -182,6 +189,10 @@ class Registration:
             if self._phase == "caps":
                 self._caps_settled()
         elif sub == "NEW":
+            for item in msg.params[-1].split():
+                name, _, value = item.partition("=")
+                if name == "sts" and self.tls:  # a policy (re)announced over TLS
+                    self._sts(value)
             offered = {c.partition("=")[0] for c in msg.params[-1].split()}
             request = sorted((self.want_caps & offered) - self.caps)
             if request:
@@ -189,6 +200,21 @@ class Registration:
         elif sub == "DEL":
             for cap in msg.params[-1].split():
                 self.caps.discard(cap)
+
+    def _sts(self, value: str) -> bool:
+        """An ``sts`` policy (:mod:`chinwag.client.sts`); True when this plain-text
+        connection must stop here for one with TLS."""
+        if self.tls:
+            self.sts_policy = sts_duration(value)
+            return False
+        port = sts_port(value)
+        if port is None:
+            return False
+        self.sts_upgrade = port
+        self.error_reason = f"The server asks for encryption: reconnecting with TLS on port {port}."
+        self._emit(ev.ServerText(self.error_reason, time=self._now))
+        self.finished = True
+        return True
 
     def _caps_settled(self) -> None:
         """Capabilities are agreed: log in first if asked to, then end negotiation."""

@@ -128,12 +128,17 @@ class Session(Registration, Membership, HistoryRequests):
         confirm_timeout: float = CONFIRM_TIMEOUT,
         login: Login | None = None,
         secure: bool = False,
+        tls: bool = False,
     ) -> None:
         """``login``: log in (or register) while connecting; ``secure``: the connection
-        is encrypted or to this machine (PLAIN may be used)."""
+        is encrypted or to this machine (PLAIN may be used); ``tls``: it is encrypted
+        (what an ``sts`` policy asks for, :mod:`chinwag.client.sts`)."""
         self.requested_nick = nick
         self.login = login
         self.secure = secure
+        self.tls = tls
+        self.sts_upgrade: int | None = None  # plain text, and the server wants TLS here
+        self.sts_policy: int | None = None  # over TLS: keep the policy this many seconds
         self.account = ""  # the account we are logged in to
         self.accounts: dict[str, str] = {}  # folded nick -> account, as far as we know
         if login is not None and not login.register:

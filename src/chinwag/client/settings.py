@@ -16,6 +16,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -35,6 +36,24 @@ def settings_path() -> Path:
     return config_dir() / "client.json"
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON object from a file of the config directory; {} when it is missing,
+    unreadable or not an object (a damaged file is as good as none)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` so that a reader sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 @dataclass
 class Settings:
     host: str = "localhost"
@@ -49,13 +68,7 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
-        path = path or settings_path()
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return cls()
-        if not isinstance(data, dict):
-            return cls()
+        data = read_json_object(path or settings_path())
         settings = cls()
         for f in fields(cls):
             value = data.get(f.name)
@@ -67,9 +80,5 @@ class Settings:
         return settings
 
     def save(self, path: Path | None = None) -> None:
-        path = path or settings_path()
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
-            os.replace(tmp, path)
+            write_json_atomically(path or settings_path(), asdict(self))

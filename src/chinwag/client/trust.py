@@ -24,15 +24,13 @@ show anything.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import ssl
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from chinwag.client.settings import config_dir
+from chinwag.client.settings import config_dir, read_json_object, write_json_atomically
 
 PLAIN_PORT = 6667  # the usual IRC port, in plain text
 TLS_PORT = 6697  # the usual IRC-over-TLS port
@@ -71,12 +69,7 @@ class PinStore:
         self.path = path or known_servers_path()
 
     def _load(self) -> dict[str, str]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict):
-            return {}
+        data = read_json_object(self.path)
         return {k: v for k, v in data.items() if isinstance(v, str) and normalize_fingerprint(v)}
 
     def get(self, host: str, port: int) -> str:
@@ -90,10 +83,7 @@ class PinStore:
             raise ValueError(f"not a SHA-256 fingerprint: {fingerprint!r}")
         pins = self._load()
         pins[server_key(host, port)] = canonical
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(pins, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_json_atomically(self.path, dict(pins))
 
 
 def judge(pinned: str, announced: str, fingerprint: str) -> Verdict:
