@@ -42,6 +42,8 @@ class TestAccounts:
         assert got.credentials.scram == creds.scram
         assert not store.add_account("ALICE[M]", creds, 1001.0)
         assert store.get_account("bob") is None
+        assert store.account_name("alice{M}") == "Alice[m]"  # as registered
+        assert store.account_name("bob") is None
 
     def test_change_lock_list_delete(self, store: Storage, creds: Credentials) -> None:
         other = make_credentials("another-password")

@@ -253,10 +253,10 @@ class AccountService:
 
     def owner_of_nick(self, nick: str) -> str | None:
         """The account that owns ``nick`` (the account of the same name), if any."""
-        if self.server.config.accounts.nick_enforcement == "off":
+        storage = self.server.storage
+        if storage is None or self.server.config.accounts.nick_enforcement == "off":
             return None
-        account = self.lookup(nick)
-        return account.name if account is not None else None
+        return storage.account_name(nick) if nick and nick != "*" else None
 
     def nick_refused(self, user: User, nick: str) -> bool:
         """Strict mode: ``nick`` belongs to an account ``user`` is not logged in to."""

@@ -118,6 +118,11 @@ class AccountStore(Protocol):
 
     def get_account(self, name: str) -> Account | None: ...
 
+    def account_name(self, name: str) -> str | None:
+        """The name of the account ``name`` matches, as it was registered; None if
+        there is none (cheaper than :meth:`get_account`: no credentials)."""
+        ...
+
     def account_by_certfp(self, fingerprint: str) -> Account | None: ...
 
     def add_account(self, name: str, credentials: Credentials, at: float) -> bool:

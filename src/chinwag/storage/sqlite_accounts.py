@@ -102,6 +102,14 @@ class AccountsSQL:
             ).fetchone()
             return self._account(db, row)
 
+    def account_name(self, name: str) -> str | None:
+        # One statement, so no explicit transaction: this runs on every registration.
+        with self.meta_lock:
+            row = self.meta.execute(
+                "SELECT name FROM accounts WHERE name_key = ?", (self.fold(name),)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
     def account_by_certfp(self, fingerprint: str) -> Account | None:
         with self._meta() as db:
             row = db.execute(

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from chinwag.proto import numerics as N
 from chinwag.proto.masks import match_mask
 from chinwag.proto.message import Message
-from chinwag.server.commands.registration import VERSION, send_isupport, send_lusers, send_motd
 from chinwag.server.commands.table import command, number
 from chinwag.server.state import Channel, User, sees
+from chinwag.server.welcome import VERSION, send_isupport, send_lusers, send_motd
 
 if TYPE_CHECKING:
     from chinwag.server.core import Server

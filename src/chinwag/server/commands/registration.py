@@ -1,16 +1,15 @@
 """Registration and the connection: CAP, PASS, NICK, USER, PING, PONG, QUIT.
 
-Also the welcome burst (001-005, LUSERS, MOTD) that registration ends with, and the
-lobby auto-join. It does not handle anything after registration except NICK changes.
+Also the end of registration: the welcome burst (001-005, LUSERS, MOTD, formatted in
+:mod:`chinwag.server.welcome`) and the lobby auto-join. It does not handle anything
+after registration except NICK changes.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from chinwag import __version__
 from chinwag.proto import numerics as N
 from chinwag.proto.message import Message
 from chinwag.proto.validate import is_valid_nick
@@ -21,15 +20,10 @@ from chinwag.server.commands.table import command, number
 from chinwag.server.history import deliver_offline
 from chinwag.server.outgoing import Outgoing
 from chinwag.server.state import User, WhowasEntry
+from chinwag.server.welcome import send_welcome
 
 if TYPE_CHECKING:
     from chinwag.server.core import Server
-
-VERSION = f"chinwag-{__version__}"
-# RPL_MYINFO: user modes, channel modes, channel modes that take a parameter.
-USER_MODES = "Biow"
-CHANNEL_MODES = "biklmnopstv"
-CHANNEL_PARAM_MODES = "bklov"
 
 
 # CAP <subcommand> [:<capabilities>]
@@ -214,25 +208,7 @@ def try_register(server: Server, user: User) -> None:
     user.last_active = time.time()
     server.max_users = max(server.max_users, len(server.by_nick))
     cfg = server.config
-    server.numeric(user, N.RPL_WELCOME, f"Welcome to the {cfg.network} IRC network, {user.source}")
-    server.numeric(
-        user, N.RPL_YOURHOST, f"Your host is {cfg.server_name}, running version {VERSION}"
-    )
-    created = datetime.fromtimestamp(server.created, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    server.numeric(user, N.RPL_CREATED, f"This server was created {created}")
-    server.send(
-        user,
-        N.RPL_MYINFO,
-        user.nick,
-        cfg.server_name,
-        VERSION,
-        USER_MODES,
-        CHANNEL_MODES,
-        CHANNEL_PARAM_MODES,
-    )
-    send_isupport(server, user)
-    send_lusers(server, user)
-    send_motd(server, user)
+    send_welcome(server, user)
     server.emit(
         "register",
         f"{user.nick} registered from {user.address} ({user.username}, {user.realname!r})",
@@ -244,50 +220,6 @@ def try_register(server: Server, user: User) -> None:
     if cfg.lobby:
         join_channel(server, user, cfg.lobby, None, auto=True)
     deliver_offline(server, user)  # logged in during registration (SASL)
-
-
-def send_isupport(server: Server, user: User) -> None:
-    tokens = server.isupport
-    if server.isupport_for is not None:
-        tokens = tokens + server.isupport_for(user)
-    for i in range(0, len(tokens), 13):
-        server.send(
-            user, N.RPL_ISUPPORT, user.nick, *tokens[i : i + 13], "are supported by this server"
-        )
-
-
-def send_lusers(server: Server, user: User) -> None:
-    users = len(server.by_nick)
-    opers = len(server.opers)
-    unknown = len(server.connections) - users
-    invisible = server.invisible
-    server.numeric(
-        user,
-        N.RPL_LUSERCLIENT,
-        f"There are {users - invisible} users and {invisible} invisible on 1 servers",
-    )
-    if opers:
-        server.numeric(user, N.RPL_LUSEROP, str(opers), "operator(s) online")
-    if unknown > 0:
-        server.numeric(user, N.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
-    server.numeric(user, N.RPL_LUSERCHANNELS, str(len(server.channels)), "channels formed")
-    server.numeric(user, N.RPL_LUSERME, f"I have {users} clients and 0 servers")
-    mx = str(server.max_users)
-    server.numeric(user, N.RPL_LOCALUSERS, str(users), mx, f"Current local users {users}, max {mx}")
-    server.numeric(
-        user, N.RPL_GLOBALUSERS, str(users), mx, f"Current global users {users}, max {mx}"
-    )
-
-
-def send_motd(server: Server, user: User) -> None:
-    motd = server.config.motd
-    if not motd.strip():
-        server.numeric(user, N.ERR_NOMOTD, "MOTD File is missing")
-        return
-    server.numeric(user, N.RPL_MOTDSTART, f"- {server.config.server_name} Message of the day - ")
-    for line in motd.splitlines():
-        server.numeric(user, N.RPL_MOTD, f"- {line}")
-    server.numeric(user, N.RPL_ENDOFMOTD, "End of /MOTD command.")
 
 
 # PING <token>
