@@ -32,10 +32,11 @@ class FakeLink:
         self.read_to = 0
         self.reading = True  # False while the core holds this peer (backpressure)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes) -> int:
         assert not self.closed, "write after close"
         self.data += data
         self.writes += 1
+        return self.buffered()
 
     def close(self) -> None:
         self.closed = True

@@ -28,11 +28,22 @@ def fold(name: str, casemapping: str = "rfc1459") -> str:
     return name.translate(CASEMAPPINGS[casemapping])
 
 
+# The same tables for ASCII bytes: bytes.translate is a table lookup per byte, several
+# times faster than str.translate's dict lookups (names are folded on every message).
+_BYTE_TABLES: dict[str, bytes] = {
+    "ascii": bytes.maketrans(_ASCII_UPPER.encode(), _ASCII_LOWER.encode()),
+    "rfc1459": bytes.maketrans((_ASCII_UPPER + "[]\\~").encode(), (_ASCII_LOWER + "{}|^").encode()),
+}
+
+
 def folder(casemapping: str) -> Callable[[str], str]:
     """A one-argument folding function for ``casemapping`` (raises KeyError if unknown)."""
     table = CASEMAPPINGS[casemapping]
+    byte_table = _BYTE_TABLES[casemapping]
 
     def _fold(name: str) -> str:
+        if name.isascii():
+            return name.encode().translate(byte_table).decode()
         return name.translate(table)
 
     return _fold

@@ -44,7 +44,7 @@ from chinwag.server.control import AdminControl
 from chinwag.server.delivery import Delivery
 from chinwag.server.events import ServerEvent
 from chinwag.server.fanout import Fanout, LocalFanout
-from chinwag.server.fastpath import relay_direct
+from chinwag.server.fastpath import relay_direct as _relay_direct
 from chinwag.server.history import mark_seen
 from chinwag.server.intake import Intake
 from chinwag.server.isupport import isupport_tokens
@@ -268,9 +268,9 @@ class Server(Intake, Delivery, Backpressure, AdminControl):
                 self._write(user, command, params, source, inner)
             self._write(user, "BATCH", ("-" + batch,), self.config.server_name, {})
 
-    def relay_direct(self, user: User, text: str) -> bool:
-        """A plain private message relayed without parsing (see chinwag.server.fastpath)."""
-        return relay_direct(self, user, text)
+    # A plain private message relayed without parsing (see chinwag.server.fastpath); the
+    # function itself, not a method that calls it: one call less on the hottest path.
+    relay_direct = _relay_direct
 
     def new_batch_id(self) -> str:
         self.next_batch += 1

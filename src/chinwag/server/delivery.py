@@ -213,8 +213,7 @@ class Delivery:
                 continue
             data = b"".join(user.out) if len(user.out) > 1 else user.out[0]
             user.out.clear()
-            user.link.write(data)
-            unsent = user.link.buffered()
+            unsent = user.link.write(data)
             if unsent > mark:
                 self.over_mark(user, unsent)
         if self.doomed:

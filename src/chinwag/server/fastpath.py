@@ -71,9 +71,13 @@ def relay_direct(server: Server, user: User, text: str) -> bool:
             return False  # to be trimmed to fit: the full path does that
     user.last_active = time.time()
     server.messages += 1
-    server.reading = user  # backpressure: a backlogged recipient holds the sender
-    try:
-        server._push(other, data)
-    finally:
-        server.reading = None
+    # Server._push, inlined: a backlogged recipient holds the sender (backpressure).
+    if server.backlog and other in server.backlog:
+        server.hold(user, (other,))
+    queue = other.out
+    if not queue:
+        if not server.dirty:
+            server.on_dirty()
+        server.dirty.append(other)
+    queue.append(data)
     return True

@@ -87,6 +87,7 @@ class Intake:
         buf = user.inbuf + data if user.inbuf else data
         start = 0
         limit = LINE_BYTES + TAG_BYTES + 1
+        flood = self.limits.flood_limit
         while True:
             nl = buf.find(b"\n", start)
             if nl == -1:
@@ -98,8 +99,10 @@ class Intake:
                 continue
             if user.pending is not None:
                 self._queue_pending(user, line)
-            else:
+            elif flood and user.registered:
                 self._consume(user, line)
+            else:
+                self.handle_line(user, line)
             if _is_closed(user):
                 return
             if _is_paused(user):  # backpressure: the rest waits until it is read again
@@ -117,20 +120,20 @@ class Intake:
             self.flush()
 
     def _consume(self: CoreLike, user: User, line: bytes) -> None:
-        if self.limits.flood_limit and user.registered:
-            now = time.monotonic()
-            user.tokens = min(
-                float(self.limits.flood_burst),
-                user.tokens + (now - user.tokens_at) / self.limits.flood_interval,
-            )
-            user.tokens_at = now
-            if user.tokens < 1.0:
-                user.pending = deque()
-                user.pending_bytes = 0
-                self.throttled.add(user)
-                self._queue_pending(user, line)
-                return
-            user.tokens -= 1.0
+        """A line from a registered user under flood control: handled, or throttled."""
+        now = time.monotonic()
+        user.tokens = min(
+            float(self.limits.flood_burst),
+            user.tokens + (now - user.tokens_at) / self.limits.flood_interval,
+        )
+        user.tokens_at = now
+        if user.tokens < 1.0:
+            user.pending = deque()
+            user.pending_bytes = 0
+            self.throttled.add(user)
+            self._queue_pending(user, line)
+            return
+        user.tokens -= 1.0
         self.handle_line(user, line)
 
     def _queue_pending(self: CoreLike, user: User, line: bytes) -> None:
@@ -163,7 +166,7 @@ class Intake:
     def handle_line(self: CoreLike, user: User, line: bytes) -> None:
         if line.endswith(b"\r"):
             line = line[:-1]
-        if not line.strip():
+        if not line or line.isspace():
             return
         body_start = 0
         if line[:1] == b"@":

@@ -22,7 +22,9 @@ from chinwag.server.config import ServerConfig
 class Link(Protocol):
     """What the core needs from a transport connection."""
 
-    def write(self, data: bytes) -> None: ...
+    def write(self, data: bytes) -> int:
+        """Send ``data``; returns what :meth:`buffered` would say now (0 once closed)."""
+        ...
 
     def close(self) -> None: ...
 

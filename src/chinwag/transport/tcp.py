@@ -61,9 +61,12 @@ class IRCProtocol(asyncio.Protocol):
 
     # -- Link --------------------------------------------------------------------------
 
-    def write(self, data: bytes) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+    def write(self, data: bytes) -> int:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return 0
+        transport.write(data)
+        return transport.get_write_buffer_size()
 
     def close(self) -> None:
         if self.transport is not None:

@@ -215,16 +215,17 @@ class TLSProtocol(IRCProtocol):
 
     # -- Link --------------------------------------------------------------------------
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes) -> int:
         transport, tls = self.transport, self._ssl
         if tls is None or transport is None or transport.is_closing():
-            return
+            return 0
         try:
             tls.write(data)
         except ssl.SSLError:
             transport.abort()
-            return
+            return 0
         transport.write(self._out.read())
+        return transport.get_write_buffer_size() + self._out.pending
 
     def close(self) -> None:
         tls = self._ssl

@@ -127,10 +127,12 @@ class WebSocketLink:
         self.readable = asyncio.Event()
         self.readable.set()
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes) -> int:
         transport = self.transport
-        if transport is not None and not transport.is_closing():
-            transport.write(frames(data, self.opcode))
+        if transport is None or transport.is_closing():
+            return 0
+        transport.write(frames(data, self.opcode))
+        return transport.get_write_buffer_size()
 
     def close(self) -> None:
         self.readable.set()  # a held reader that is cut off stops waiting
