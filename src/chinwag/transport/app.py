@@ -24,6 +24,7 @@ from chinwag.storage.sqlite import DB_FILE, SQLiteStorage
 from chinwag.storage.writer import HistoryWriter
 from chinwag.transport.tcp import IRCProtocol
 from chinwag.transport.tls import ServerTLS, TLSProtocol
+from chinwag.transport.tlssock import TLSListener
 
 if TYPE_CHECKING:
     from chinwag.web.app import WebService
@@ -67,7 +68,7 @@ class ServerApp:
             config, self.storage, on_dirty=self._schedule_flush, worker=self._in_worker
         )
         self.writer: HistoryWriter | None = None
-        self.servers: list[asyncio.base_events.Server] = []
+        self.servers: list[asyncio.base_events.Server | TLSListener] = []
         self.live: set[IRCProtocol] = set()
         self.bound: list[tuple[str, int]] = []  # plain-text listeners
         self.tls_bound: list[tuple[str, int]] = []
@@ -153,19 +154,24 @@ class ServerApp:
     async def _listen(
         self, host: str, port: int, tls: ssl.SSLContext | None
     ) -> list[tuple[str, int]]:
-        """Listen on host:port, with TLS (done by :class:`TLSProtocol`) when given a context."""
+        """Listen on host:port, with TLS (done by :class:`TLSListener`) when given a context."""
         assert self.loop is not None
         core, live = self.core, self.live
-        timeout = self.config.limits.registration_timeout
-        factory: Callable[[], IRCProtocol] = (
-            (lambda: IRCProtocol(core, live))
-            if tls is None
-            else (lambda: TLSProtocol(core, live, tls, timeout))
-        )
+        srv: asyncio.base_events.Server | TLSListener
         try:
-            srv = await self.loop.create_server(
-                factory, host=host or None, port=port, reuse_address=True, backlog=4096
-            )
+            if tls is None:
+                srv = await self.loop.create_server(
+                    lambda: IRCProtocol(core, live),
+                    host=host or None,
+                    port=port,
+                    reuse_address=True,
+                    backlog=4096,
+                )
+            else:
+                timeout = self.config.limits.registration_timeout
+                srv = await TLSListener.bind(
+                    host or None, port, tls, lambda: TLSProtocol(core, live), timeout
+                )
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise LocalError(

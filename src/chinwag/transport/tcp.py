@@ -32,10 +32,18 @@ class IRCProtocol(asyncio.Protocol):
         self.live.add(self)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._connect(transport)
+
+    def _connect(
+        self, transport: asyncio.BaseTransport, *, secure: bool = False, certfp: str | None = None
+    ) -> None:
+        """Take the transport and connect the user to the core."""
         self._attach(transport)
         peer = transport.get_extra_info("peername") or ("?", 0)
         local = transport.get_extra_info("sockname") or ("", 0)
-        self.user = self.core.connect(self, str(peer[0]), int(peer[1]), local_host=str(local[0]))
+        self.user = self.core.connect(
+            self, str(peer[0]), int(peer[1]), local_host=str(local[0]), secure=secure, certfp=certfp
+        )
 
     def data_received(self, data: bytes) -> None:
         user = self.user

@@ -1,5 +1,6 @@
 """The server's TLS: one :class:`ssl.SSLContext` for every TLS listener, its reload,
-and :class:`TLSProtocol`, the TLS connection itself.
+and :class:`TLSProtocol`, an IRC connection over TLS (its transport, OpenSSL on the
+socket itself, is :class:`chinwag.transport.tlssock.TLSTransport`).
 
 :class:`ServerTLS` picks the certificate (``--tls-cert``/``--tls-key``, or the
 self-signed pair :func:`chinwag.certs.ensure_self_signed` keeps under
@@ -18,7 +19,6 @@ asks for none (browsers would offer their certificates).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -34,11 +34,8 @@ from chinwag.certs import (
 )
 from chinwag.errors import LocalError
 from chinwag.server.config import ServerConfig
-from chinwag.server.core import Server
 from chinwag.transport.certfp import request_client_certificates
 from chinwag.transport.tcp import IRCProtocol
-
-READ_CHUNK = 65536  # bytes of plain text taken from the TLS layer at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +54,12 @@ class CertInfo:
 
 
 def new_server_context() -> ssl.SSLContext:
-    """Modern server defaults, TLS 1.2 minimum, no client certificates requested."""
+    """Modern server defaults, TLS 1.2 minimum, no renegotiation (a TLS 1.2 client asking
+    for one is refused: it costs the server a handshake and buys nothing), no client
+    certificates requested."""
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.options |= ssl.OP_NO_RENEGOTIATION
     ctx.verify_mode = ssl.CERT_NONE
     return ctx
 
@@ -118,122 +118,13 @@ class ServerTLS:
 
 
 class TLSProtocol(IRCProtocol):
-    """One TLS connection, with the TLS layer done here over memory BIOs on a plain
-    transport, instead of by the event loop.
+    """One TLS connection: the plain protocol over a :class:`TLSTransport`, whose user is
+    connected (after the handshake) as secure, with the fingerprint of the certificate
+    the client presented, if any (for SASL EXTERNAL)."""
 
-    Why not ``create_server(ssl=...)``: uvloop's SSL protocol keeps a 256 KiB read buffer
-    per connection and asyncio's a 256 KiB bytearray, on top of OpenSSL's own ~16 KB;
-    an idle IRC connection needs none of it. Here decrypted bytes go straight to the
-    core, and what the core writes is encrypted into the transport.
-
-    The user is connected to the core only once the handshake is done (as asyncio
-    does); a handshake that does not finish within ``handshake_timeout`` is dropped.
-    """
-
-    __slots__ = ("_in", "_out", "_ssl", "_timer")
-
-    def __init__(
-        self, core: Server, live: set[IRCProtocol], context: ssl.SSLContext, timeout: float
-    ) -> None:
-        super().__init__(core, live)
-        self._in = ssl.MemoryBIO()
-        self._out = ssl.MemoryBIO()
-        self._ssl: ssl.SSLObject | None = context.wrap_bio(self._in, self._out, server_side=True)
-        self._timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
-            timeout, self._handshake_timed_out
-        )
+    __slots__ = ()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._attach(transport)  # the user connects to the core after the handshake
-
-    def _handshake_timed_out(self) -> None:
-        self._timer = None
-        if self.user is None and self.transport is not None:
-            self.transport.abort()
-
-    def data_received(self, data: bytes) -> None:
-        tls = self._ssl
-        if tls is None:
-            return
-        self._in.write(data)
-        try:
-            if self.user is None and not self._handshake(tls):
-                return
-            while True:
-                chunk = tls.read(READ_CHUNK)
-                if not chunk:  # close_notify
-                    self.close()
-                    return
-                user = self.user
-                if user is None:
-                    return
-                self.core.receive(user, chunk)
-        except ssl.SSLWantReadError:
-            pass
-        except ssl.SSLError:
-            self._flush()  # the alert, if any
-            if self.transport is not None:
-                self.transport.abort()
-            return
-        self._flush()
-
-    def _handshake(self, tls: ssl.SSLObject) -> bool:
-        """Advance the handshake; True once it is done and the user is connected."""
-        try:
-            tls.do_handshake()
-        except ssl.SSLWantReadError:
-            self._flush()
-            return False
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        assert self.transport is not None
-        peer = self.transport.get_extra_info("peername") or ("?", 0)
-        local = self.transport.get_extra_info("sockname") or ("", 0)
-        der = tls.getpeercert(binary_form=True)
-        self.user = self.core.connect(
-            self,
-            str(peer[0]),
-            int(peer[1]),
-            local_host=str(local[0]),
-            secure=True,
-            certfp=fingerprint_hex(der) if der else None,
-        )
-        self._flush()
-        return self.user is not None
-
-    def _flush(self) -> None:
-        if self._out.pending and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(self._out.read())
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._ssl = None
-        super().connection_lost(exc)
-
-    # -- Link --------------------------------------------------------------------------
-
-    def write(self, data: bytes) -> int:
-        transport, tls = self.transport, self._ssl
-        if tls is None or transport is None or transport.is_closing():
-            return 0
-        try:
-            tls.write(data)
-        except ssl.SSLError:
-            transport.abort()
-            return 0
-        transport.write(self._out.read())
-        return transport.get_write_buffer_size() + self._out.pending
-
-    def close(self) -> None:
-        tls = self._ssl
-        if tls is not None and self.transport is not None and not self.transport.is_closing():
-            with contextlib.suppress(ssl.SSLError):
-                tls.unwrap()  # sends close_notify; we do not wait for the peer's
-            self._flush()
-        super().close()
-
-    def buffered(self) -> int:
-        return super().buffered() + self._out.pending
+        tls = transport.get_extra_info("ssl_object")
+        der = tls.getpeercert(binary_form=True) if tls is not None else None
+        self._connect(transport, secure=True, certfp=fingerprint_hex(der) if der else None)
