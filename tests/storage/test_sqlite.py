@@ -24,6 +24,12 @@ def db(tmp_path: Path) -> Iterator[SQLiteStorage]:
     storage.close()
 
 
+# Committed messages: in the history table, or staged in its journal.
+COMMITTED = (
+    "SELECT (SELECT count(*) FROM history) + (SELECT coalesce(sum(count), 0) FROM history_staged)"
+)
+
+
 def msg(i: int, target: str = "#a", text: str | None = None, nick: str = "") -> StoredMessage:
     sender = f"{nick or f'n{i}'}!u@h"
     return StoredMessage(
@@ -38,7 +44,7 @@ def add(storage: SQLiteStorage, key: str, n: int, start: int = 0) -> None:
 
 def rows_on_disk(path: Path) -> int:
     with sqlite3.connect(path) as other:
-        return int(other.execute("SELECT count(*) FROM history").fetchone()[0])
+        return int(other.execute(COMMITTED).fetchone()[0])
 
 
 def texts(rows: list[StoredMessage]) -> list[str]:
@@ -139,6 +145,7 @@ class TestHistory:
         db.append("#a", msg(1))
         db.append("#a", msg(1))
         db.flush()
+        db.unstage()
         assert rows_on_disk(db.path) == 1  # type: ignore[arg-type]
 
     def test_rows_being_written_stay_visible(self, db: SQLiteStorage) -> None:
@@ -176,6 +183,7 @@ class TestFailures:
     def test_failed_flush_keeps_the_operations(self, db: SQLiteStorage) -> None:
         add(db, "#a", 2)
         db.db.execute("DROP TABLE history")
+        db.db.execute("DROP TABLE history_staged")
         with pytest.raises(sqlite3.Error):
             db.flush()
         assert len(db.queue) == 2 and db.dropped == 0
@@ -302,6 +310,8 @@ class TestPrune:
         for i in range(5, 10):
             db.append(key, msg(i, "b"), ("a", "b"))
         db.flush()
+        assert db.prune(1002.0, None) == 0  # staged: pruned once in the history table
+        db.unstage()
         assert db.prune(1002.0, None) == 2
         assert texts(db.history(["#a"], Window())) == ["text 2", "text 3", "text 4"]
         assert db.prune(None, 1008.0) == 3
@@ -330,6 +340,9 @@ class TestBackgroundIndex:
         db.flush()
         assert db.unindexed() == 2
         assert texts(db.search(["#a"], "apple", None, Window())) == ["Apple pie", "apple tart"]
+        db.unstage()
+        assert db.unindexed() == 2
+        assert texts(db.search(["#a"], "apple", None, Window())) == ["Apple pie", "apple tart"]
         assert db.index_pending(most=1) == 1
         assert texts(db.search(["#a"], "apple", None, Window())) == ["Apple pie", "apple tart"]
         assert db.index_pending() == 1 and db.index_pending() == 0 and db.unindexed() == 0
@@ -342,6 +355,7 @@ class TestBackgroundIndex:
         for i in range(4):
             db.append("#a", msg(i, text=f"word {i}"))
         db.flush()
+        db.unstage()
         db.index_pending(most=2)
         db.redact("id0")  # indexed
         db.redact("id3")  # not yet

@@ -17,6 +17,11 @@ from chinwag.storage.sqlite import DB_FILE, SQLiteStorage
 from chinwag.storage.writer import COMMIT_INTERVAL, HistoryWriter
 from tests.support import TIMEOUT, wait_until
 
+# Committed messages: in the history table, or staged in its journal.
+COMMITTED = (
+    "SELECT (SELECT count(*) FROM history) + (SELECT coalesce(sum(count), 0) FROM history_staged)"
+)
+
 
 def msg(i: int, text: str = "") -> StoredMessage:
     return StoredMessage(f"id{i}", 1000.0 + i, "#a", "n!u@h", None, "PRIVMSG", "", text or f"t{i}")
@@ -24,7 +29,7 @@ def msg(i: int, text: str = "") -> StoredMessage:
 
 def on_disk(path: Path) -> int:
     with contextlib.closing(sqlite3.connect(path)) as other:
-        return int(other.execute("SELECT count(*) FROM history").fetchone()[0])
+        return int(other.execute(COMMITTED).fetchone()[0])
 
 
 class Failing(SQLiteStorage):

@@ -137,6 +137,15 @@ MIGRATIONS: list[str] = [
         INSERT INTO history_text (rowid, text) VALUES (new.id, new.text);
     END;
     """,
+    # 6: messages committed in bursts wait in a journal, one row per transaction, and
+    # are moved into history when chat is calm (chinwag.storage.staging).
+    """
+    CREATE TABLE history_staged (
+        id INTEGER PRIMARY KEY,
+        count INTEGER NOT NULL,        -- messages in this row
+        rows TEXT NOT NULL             -- their columns, NUL-separated (staging.encode)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -6,6 +6,11 @@ thread (:mod:`chinwag.storage.writer`): it writes through its own connection whi
 go through a second one (WAL lets them overlap). Operations on their way to disk stay
 visible to readers until they are committed: reads merge the queue into what they find.
 
+A transaction's messages are usually staged (:mod:`chinwag.storage.staging`): committed
+as one journal row, kept in memory for reads, and moved into the history table when
+the writer calls :meth:`SQLiteStorage.unstage` (chat is calm), when a batch redacts,
+when too many wait, and on open after a crash.
+
 If the disk refuses a write (full, read-only, I/O error) the operations stay queued for
 the next try; the queue is bounded (``max_queue``) and, past it, the oldest operations
 are dropped and counted in :attr:`SQLiteStorage.dropped`.
@@ -16,14 +21,16 @@ for tests and servers without a data dir.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from chinwag.errors import LocalError
+from chinwag.storage import staging
 from chinwag.storage.base import (
     Room,
     StoredMessage,
@@ -33,22 +40,10 @@ from chinwag.storage.base import (
 )
 from chinwag.storage.schema import migrate, schema_version
 from chinwag.storage.sqlite_accounts import AccountsSQL
+from chinwag.storage.sqlite_upkeep import BATCH, COLUMNS, Op, UpkeepSQL, _message
 
 DB_FILE = "chinwag.sqlite3"
 MAX_QUEUE = 100_000  # queued operations kept while the disk refuses writes
-BATCH = 2000  # operations per transaction
-
-# Queued operations: (name, payload). "msg": (key, message, parties or None);
-# "redact": msgid; "mark": (kind, who, key, at); "offline": (account, message);
-# "delivered": (account, msgid) removes one offline message.
-Op = tuple[str, Any]
-
-COLUMNS = "h.msgid, h.at, h.target, h.sender, h.account, h.kind, h.tags, h.text, h.deleted"
-
-
-def _message(row: tuple[Any, ...]) -> StoredMessage:
-    msgid, at, target, sender, account, kind, tags, text, deleted = row
-    return StoredMessage(msgid, at, target, sender, account, kind, tags, text, bool(deleted))
 
 
 def fts_query(text: str) -> str:
@@ -71,7 +66,7 @@ def _cut(rows: list[StoredMessage], window: Window) -> list[StoredMessage]:
     return rows[-window.limit :] if window.newest else rows[: window.limit]
 
 
-class SQLiteStorage(AccountsSQL):
+class SQLiteStorage(AccountsSQL, UpkeepSQL):
     """``fold`` is the server's casemapping (accounts, rooms, SEARCH's ``from``)."""
 
     def __init__(
@@ -103,9 +98,11 @@ class SQLiteStorage(AccountsSQL):
             self.reader.create_function("irc_fold", 1, fold, deterministic=True)
         except (OSError, sqlite3.Error) as exc:
             raise LocalError(f"cannot open database {where}: {exc}") from None
-        # Operations not yet on disk: queued, and being written by a flush (inflight).
+        # Operations not yet on disk: queued, and being written by a flush (inflight);
+        # and messages on disk in the journal, not yet in the history table (staged).
         self.queue: list[Op] = []
         self.inflight: list[Op] = []
+        self.staged: list[Op] = []
         self.dropped = 0  # operations dropped because the queue overflowed
         self.lock = threading.Lock()  # guards queue, inflight and dropped
         self.room_queue: dict[str, Room | None] = {}
@@ -115,6 +112,7 @@ class SQLiteStorage(AccountsSQL):
         self.read_lock = shared
         self.write_lock = shared if path is None else threading.RLock()
         self.meta_lock = shared if path is None else threading.RLock()  # type: ignore[assignment]
+        self._recover()
 
     @classmethod
     def in_dir(cls, data_dir: Path, fold: Callable[[str], str] = rfc1459_fold) -> SQLiteStorage:
@@ -147,6 +145,7 @@ class SQLiteStorage(AccountsSQL):
         self._queue(("offline", (account, msg)))
 
     def pending(self) -> int:
+        """Operations not yet committed (staged messages are committed)."""
         with self.lock:
             return len(self.queue) + len(self.inflight)
 
@@ -176,13 +175,16 @@ class SQLiteStorage(AccountsSQL):
             with self.write_lock:
                 self.db.execute("BEGIN")
                 try:
-                    self._apply_all(ops)
+                    staged = self._stage_or_apply(ops)
                     self.write_rooms(rooms)
                     self.db.execute("COMMIT")
                 except BaseException:
                     if self.db.in_transaction:
                         self.db.execute("ROLLBACK")
                     raise
+                with self.lock:  # committed: from inflight to staged in one step
+                    self.staged = [*self.staged, *staged] if staged is not None else []
+                    self.inflight = []
         except sqlite3.Error:
             self.requeue_rooms(rooms)
             with self.lock:
@@ -197,21 +199,42 @@ class SQLiteStorage(AccountsSQL):
                 self.inflight = []
         return len(ops) + len(rooms)
 
+    def _stage_or_apply(self, ops: list[Op]) -> list[Op] | None:
+        """Inside a transaction: stage the messages of ``ops`` as one journal row and
+        apply the rest; or, when the batch redacts, would stage too many, or cannot be
+        encoded, move what is staged into history and apply everything in order.
+        Returns the messages staged, or None when nothing stays staged."""
+        msgs = [op for op in ops if op[0] == "msg"]
+        if (
+            msgs
+            and len(self.staged) + len(msgs) <= staging.STAGE_MAX
+            and all(name != "redact" for name, _ in ops)
+        ):
+            text = staging.encode([payload[:2] for _, payload in msgs])
+            if text is not None:
+                staging.stage(self.db, text, len(msgs))
+                for name, payload in ops:
+                    if name != "msg":
+                        self._apply(name, payload)
+                    elif payload[2] is not None:
+                        self._conversation(payload[0], payload[2])
+                return msgs
+        if msgs or any(name == "redact" for name, _ in ops):
+            staging.unstage(self.db)
+            self._apply_all(ops)
+            return None
+        self._apply_all(ops)
+        return []
+
     def _apply_all(self, ops: Iterable[Op]) -> None:
         """Run operations in order; runs of messages go in one executemany."""
         run: list[tuple[Any, ...]] = []
         for name, payload in ops:
             if name == "msg":
-                key, m, parties = payload
-                run.append(
-                    (m.msgid, m.time, key, m.target, m.sender, m.account, m.kind, m.tags, m.text)
-                )
-                if parties is not None:
+                run.append(_row(*payload))
+                if payload[2] is not None:
                     self._insert_messages(run)
-                    self.db.execute(
-                        "INSERT OR IGNORE INTO conversations (target_key, a, b) VALUES (?, ?, ?)",
-                        (key, *parties),
-                    )
+                    self._conversation(payload[0], payload[2])
                 continue
             self._insert_messages(run)
             self._apply(name, payload)
@@ -219,12 +242,52 @@ class SQLiteStorage(AccountsSQL):
 
     def _insert_messages(self, run: list[tuple[Any, ...]]) -> None:
         if run:
-            self.db.executemany(
-                "INSERT OR IGNORE INTO history (msgid, at, target_key, target, sender, account,"
-                " kind, tags, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                run,
-            )
+            self.db.executemany(staging.INSERT_HISTORY, run)
             run.clear()
+
+    def _conversation(self, key: str, parties: tuple[str, str]) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO conversations (target_key, a, b) VALUES (?, ?, ?)",
+            (key, *parties),
+        )
+
+    def unstage(self) -> int:
+        """Move the staged messages into the history table (the writer does this when
+        chat is calm); returns how many moved."""
+        with self.write_lock:
+            with self.lock:
+                if not self.staged:
+                    return 0
+            moved = self._unstage_all()
+            with self.lock:
+                self.staged = []
+        return moved
+
+    def _unstage_all(self) -> int:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            moved = staging.unstage(self.db)
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        return moved
+
+    def _recover(self) -> None:
+        """On open: move what a crash left staged into history; if the disk refuses,
+        keep it staged in memory (readable) for the writer's next :meth:`unstage`."""
+        if self.db.execute("SELECT 1 FROM history_staged LIMIT 1").fetchone() is None:
+            return
+        try:
+            self._unstage_all()
+        except sqlite3.Error:
+            texts = self.db.execute("SELECT rows FROM history_staged ORDER BY id").fetchall()
+            self.staged = [
+                ("msg", (r[2], StoredMessage(r[0], r[1], *r[3:]), None))
+                for (text,) in texts
+                for r in staging.decode(text)
+            ]
 
     def _apply(self, name: str, payload: Any) -> None:
         ex = self.db.execute
@@ -250,7 +313,7 @@ class SQLiteStorage(AccountsSQL):
 
     def _pending_ops(self) -> list[Op]:
         with self.lock:
-            return [*self.inflight, *self.queue]
+            return [*self.staged, *self.inflight, *self.queue]
 
     # -- reads --------------------------------------------------------------------------
 
@@ -467,98 +530,7 @@ class SQLiteStorage(AccountsSQL):
         found.sort(key=lambda m: m.time)
         return found
 
-    # -- upkeep -------------------------------------------------------------------------
-
-    def prune(self, channel_before: float | None, private_before: float | None) -> int:
-        """Delete history older than the cut-offs (None: keep); returns rows deleted.
-
-        Works in batches so the writer never holds the database for long."""
-        total = 0
-        for before, channel in ((channel_before, True), (private_before, False)):
-            if before is None:
-                continue
-            while True:
-                with self.write_lock:
-                    cur = self.db.execute(
-                        "DELETE FROM history WHERE id IN (SELECT id FROM history"
-                        " WHERE at < ? AND (substr(target_key, 1, 1) = '#') = ?"
-                        " ORDER BY id LIMIT 2000)",
-                        (before, int(channel)),
-                    )
-                total += cur.rowcount
-                if cur.rowcount < 2000:
-                    break
-        return total
-
-    def bulk_load(self, rows: Iterable[tuple[str, StoredMessage]]) -> int:
-        """Insert many messages at once, straight to disk (benchmarks, imports)."""
-        count = 0
-        with self.write_lock:
-            self.db.execute("BEGIN")
-            try:
-                batch: list[Op] = []
-                for key, m in rows:
-                    batch.append(("msg", (key, m, None)))
-                    if len(batch) >= BATCH:
-                        self._apply_all(batch)
-                        count += len(batch)
-                        batch = []
-                self._apply_all(batch)
-                count += len(batch)
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-        while self.index_pending(200_000):
-            pass
-        return count
-
-    def export(self, key: str) -> Iterator[StoredMessage]:
-        """Every message not deleted under ``key``, in the order it was stored."""
-        last = 0
-        while True:
-            rows = self._select(
-                f"SELECT h.id, {COLUMNS} FROM history h WHERE h.target_key = ?"
-                " AND h.deleted = 0 AND h.id > ? ORDER BY h.id LIMIT 1000",
-                [key, last],
-            )
-            if not rows:
-                return
-            last = int(rows[-1][0])
-            for row in rows:
-                yield _message(row[1:])
-
-    def index_pending(self, most: int = 20_000) -> int:
-        """Add up to ``most`` rows to the search index; returns how many it added."""
-        with self.write_lock:
-            self.db.execute("BEGIN")
-            try:
-                upto = int(self.db.execute("SELECT upto FROM history_indexed").fetchone()[0])
-                last = self.db.execute(
-                    "SELECT max(id) FROM (SELECT id FROM history WHERE id > ? ORDER BY id LIMIT ?)",
-                    (upto, most),
-                ).fetchone()[0]
-                if last is None:
-                    self.db.execute("COMMIT")
-                    return 0
-                self.db.execute(
-                    "INSERT INTO history_text (rowid, text)"
-                    " SELECT id, text FROM history WHERE id > ? AND id <= ?",
-                    (upto, last),
-                )
-                self.db.execute("UPDATE history_indexed SET upto = ?", (last,))
-                self.db.execute("COMMIT")
-            except BaseException:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
-        return int(last) - upto
-
-    def unindexed(self) -> int:
-        rows = self._select(
-            "SELECT count(*) FROM history WHERE id > (SELECT upto FROM history_indexed)", []
-        )
-        return int(rows[0][0])
+    # -- upkeep (the rest is in UpkeepSQL) ----------------------------------------------
 
     def integrity(self) -> str:
         with self.read_lock:
@@ -567,11 +539,18 @@ class SQLiteStorage(AccountsSQL):
     def close(self) -> None:
         try:
             self.flush()
+            with contextlib.suppress(sqlite3.Error):  # staged is committed: moved at next open
+                self.unstage()
         finally:
             if self.reader is not self.db:
                 self.reader.close()
                 self.meta.close()
             self.db.close()
+
+
+def _row(key: str, m: StoredMessage, parties: object = None) -> tuple[Any, ...]:
+    """A message op's payload as a history row (staging.INSERT_HISTORY's columns)."""
+    return (m.msgid, m.time, key, m.target, m.sender, m.account, m.kind, m.tags, m.text)
 
 
 def _like(word: str) -> str:
