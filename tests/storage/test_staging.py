@@ -45,7 +45,7 @@ class TestEncoding:
         text = staging.encode([("#a", first), ("a b", second)])
         assert text is not None
         assert staging.decode(text) == [
-            ("m1", 1764491234.123001, "#a", "#A", "n!u@h", None, "PRIVMSG", "", "é\x01"),
+            ("m1", 1764491234.123001, "#a", "#A", "n!u@h", None, "PRIVMSG", "", "hé \x01"),
             ("m2", 0.1 + 0.2, "a b", "Bob", "x!y@z", "acct", "TAGMSG", "+a=👍", ""),
         ]
 
