@@ -57,11 +57,11 @@ class Raw:
                 return got
         return got
 
-    def register(self, nick: str) -> None:
+    def register(self, nick: str, caps: str = CAPS) -> None:
         self.send("CAP LS 302")
         self.send(f"NICK {nick}")
         self.send(f"USER {nick} 0 * :{nick}")
-        self.send(f"CAP REQ :{CAPS}")
+        self.send(f"CAP REQ :{caps}")
         self.until(lambda line: " ACK " in line)
         self.send("CAP END")
         self.until(lambda line: re.search(r" (376|422) ", line) is not None)
@@ -151,3 +151,35 @@ def test_search_as_the_spec_describes(port: int) -> None:
     # [c] SEARCH before=2010-01-01T00:00:00.000Z;in=#chan -> an empty batch
     _, inside = me.batch("SEARCH before=2010-01-01T00:00:00.000Z;in=#chan", "soju.im/search")
     assert inside == []
+
+
+def test_reactions_come_back_to_event_playback_clients_only(port: int) -> None:
+    """ "If the client has not negotiated the event-playback capability, the server MUST
+    NOT send any lines other than PRIVMSG and NOTICE in the reply batch. If the client
+    has negotiated event-playback, the server SHOULD send additional lines relevant to
+    the chat history, including but not limited to TAGMSG"; typing is not history."""
+    alice, bob, carol = Raw(port), Raw(port), Raw(port)
+    alice.register("alice")
+    bob.register("bob", CAPS + " draft/event-playback")
+    carol.register("carol")
+    for client in (alice, bob, carol):
+        client.send("JOIN #channel")
+        client.until(lambda line: " 366 " in line)
+    alice.send("PRIVMSG #channel :lunch?")
+    said = bob.until(lambda line: "lunch?" in line)[-1]
+    msgid = re.search(r"\bmsgid=([^; ]+)", said)
+    assert msgid is not None
+    alice.send(f"@+draft/react=yes;+draft/reply={msgid.group(1)} TAGMSG #channel")
+    alice.send("@+typing=active TAGMSG #channel")
+    carol.until(lambda line: "+typing=active" in line)
+    _, inside = bob.batch("CHATHISTORY LATEST #channel * 50", "chathistory")
+    assert len(inside) == 2 and HISTORY_LINE.match(inside[0]), inside
+    reaction = re.fullmatch(
+        rf"@(?=[^ ]*\bbatch=[^; ]+)(?=[^ ]*\bmsgid=[^; ]+)(?=[^ ]*\btime={TIME})"
+        rf"(?=[^ ]*\+draft/react=yes)(?=[^ ]*\+draft/reply={re.escape(msgid.group(1))})"
+        r"\S+ :alice![^@ ]+@\S+ TAGMSG :?#channel",
+        inside[1],
+    )
+    assert reaction, inside[1]
+    _, plain = carol.batch("CHATHISTORY LATEST #channel * 50", "chathistory")
+    assert [HISTORY_LINE.match(line)["text"] for line in plain] == ["lunch?"]  # type: ignore[index]

@@ -15,6 +15,7 @@ CAPABILITIES: dict[str, str] = {
     "cap-notify": "",
     "draft/account-registration": "before-connect",
     "draft/chathistory": "",
+    "draft/event-playback": "",
     "draft/message-redaction": "",
     "draft/read-marker": "",
     "echo-message": "",

@@ -1,7 +1,9 @@
 """History rules the core and the command families share.
 
 * What is kept: ordinary PRIVMSG and NOTICE text and ACTIONs (:func:`replayable`), never
-  STATUSMSG (``@#room``) or other CTCP; private messages only when a party is logged in.
+  STATUSMSG (``@#room``) or other CTCP; TAGMSGs that carry a tag worth keeping
+  (:func:`keeps_tagmsg`: a reaction or a reply, not typing notifications); private
+  messages only when a party is logged in.
 * Who someone is for history (:func:`party`): the folded account name when logged in,
   else ``~`` and the folded nick. Reading private history needs an account: a guest's
   nick can be taken by anyone once they leave.
@@ -31,6 +33,10 @@ if TYPE_CHECKING:
     from chinwag.server.core import Server
 
 MS = 0.000999  # a timestamp covers [T, T + MS]: the rest of its millisecond
+# Client tags that make a TAGMSG part of history (IRCv3 react and reply, draft and final
+# names). Anything else a TAGMSG carries (+typing above all) is of the moment: relayed,
+# never stored.
+KEPT_TAGMSG_TAGS = frozenset(("+draft/react", "+react", "+draft/reply", "+reply"))
 GUEST_MARKS_MAX = 10_000  # remembered guest replay marks before old ones are swept
 
 
@@ -73,6 +79,11 @@ def replayable(text: str) -> bool:
         or text[1:8] == "ACTION "
         or text[1:] in ("ACTION", "ACTION\x01")
     )
+
+
+def keeps_tagmsg(client_tags: dict[str, str] | None) -> bool:
+    """Is a TAGMSG with these client tags kept in history?"""
+    return bool(client_tags) and not KEPT_TAGMSG_TAGS.isdisjoint(client_tags or ())
 
 
 def party(server: Server, user: User) -> str:

@@ -67,14 +67,16 @@ class Window:
     """A slice of one or more targets' history.
 
     ``after``/``before`` are exclusive bounds (unix seconds, None: open); ``newest``
-    picks the ``limit`` rows nearest ``before`` instead of those nearest ``after``.
-    Results always come back oldest first.
+    picks the ``limit`` rows nearest ``before`` instead of those nearest ``after``;
+    ``tagmsg`` includes TAGMSG rows (reactions and the like), which only clients with
+    ``draft/event-playback`` are sent. Results always come back oldest first.
     """
 
     after: float | None = None
     before: float | None = None
     limit: int = 100
     newest: bool = True
+    tagmsg: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,9 +53,11 @@ def fts_query(text: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
 
 
-def _in_window(at: float, window: Window) -> bool:
-    return (window.after is None or at > window.after) and (
-        window.before is None or at < window.before
+def _in_window(m: StoredMessage, window: Window) -> bool:
+    return (
+        (window.after is None or m.time > window.after)
+        and (window.before is None or m.time < window.before)
+        and (window.tagmsg or m.kind != "TAGMSG")
     )
 
 
@@ -347,7 +349,7 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
         return _cut(rows, window)
 
     def _bounds(self, window: Window) -> tuple[str, list[Any]]:
-        sql = ""
+        sql = "" if window.tagmsg else " AND h.kind != 'TAGMSG'"
         params: list[Any] = []
         if window.after is not None:
             sql += " AND h.at > ?"
@@ -375,7 +377,7 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
         return self._merge(
             [_message(r) for r in rows],
             ops,
-            lambda key, m: key in wanted and _in_window(m.time, window),
+            lambda key, m: key in wanted and _in_window(m, window),
             window,
         )
 
@@ -435,7 +437,7 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
         def keep(key: str, m: StoredMessage) -> bool:
             return (
                 key in wanted
-                and _in_window(m.time, window)
+                and _in_window(m, window)
                 and (who is None or self.fold(m.nick) == who)
                 and all(w in m.text.casefold() for w in words)
             )
@@ -460,12 +462,7 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
             if name == "msg":
                 key, m, _ = payload
                 newer = m.time > latest.get(key, (float("-inf"), ""))[0]
-                if (
-                    newer
-                    and key in wanted
-                    and m.msgid not in redacted
-                    and _in_window(m.time, window)
-                ):
+                if newer and key in wanted and m.msgid not in redacted and _in_window(m, window):
                     latest[key] = (m.time, m.target)
         found = [TargetActivity(k, name, at) for k, (at, name) in latest.items()]
         found.sort(key=lambda t: t.latest)

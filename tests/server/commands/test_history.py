@@ -230,6 +230,91 @@ class TestWhatIsKept:
         assert reply.tags["+draft/reply"] == "abc"
 
 
+EVENTS = (*FULL, "draft/event-playback", "echo-message", "draft/message-redaction")
+
+
+class TestTagmsg:
+    """Reactions and replies sent as TAGMSG are history; typing notifications are not.
+    The chathistory spec: "If the client has not negotiated the event-playback
+    capability, the server MUST NOT send any lines other than PRIVMSG and NOTICE"."""
+
+    def react(self, h: Harness) -> tuple[User, User, str]:
+        """alice said a line in #r, bob reacted and typed; returns (alice, bob, msgid)."""
+        a = h.connect("alice", EVENTS)
+        b = h.connect("bob", EVENTS)
+        h.send(a, "JOIN #r")
+        h.send(b, "JOIN #r")
+        h.send(a, "PRIVMSG #r :lunch?")
+        (said,) = [m for m in h.lines(b) if m.command == "PRIVMSG"]
+        ref = said.tags["msgid"]
+        h.send(b, f"@+draft/react=👍;+draft/reply={ref} TAGMSG #r", "@+typing=active TAGMSG #r")
+        h.clear(a, b)
+        return a, b, ref
+
+    def test_event_playback_clients_get_the_reaction_back(self, h: Harness) -> None:
+        a, b, ref = self.react(h)
+        h.send(a, "CHATHISTORY LATEST #r * 10")
+        lines = [m for m in h.lines(a) if m.command in ("PRIVMSG", "TAGMSG")]
+        assert [m.command for m in lines] == ["PRIVMSG", "TAGMSG"]  # no +typing
+        reaction = lines[1]
+        assert reaction.params == ("#r",) and reaction.source == b.source
+        assert reaction.tags["+draft/react"] == "👍" and reaction.tags["+draft/reply"] == ref
+        assert {"msgid", "time", "batch"} <= set(reaction.tags)
+
+    def test_others_get_only_privmsg_and_notice_and_full_limits(self, h: Harness) -> None:
+        self.react(h)
+        c = h.connect("carol", FULL)  # chathistory without event-playback
+        h.send(c, "JOIN #r")
+        h.clear(c)
+        h.send(c, "CHATHISTORY LATEST #r * 1")  # the newest is the reaction: skipped in SQL
+        assert texts(h.lines(c)) == ["lunch?"]
+        d = h.connect("dave", ("draft/event-playback", "batch", "draft/chathistory"))
+        h.send(d, "JOIN #r")
+        h.clear(d)
+        h.send(d, "CHATHISTORY LATEST #r * 10")  # no message-tags: never a TAGMSG
+        assert [m.command for m in h.lines(d) if m.command != "BATCH"] == ["PRIVMSG"]
+        e = h.connect("erin")  # the join replay, for clients without chathistory
+        h.send(e, "JOIN #r")
+        assert [m.command for m in h.lines(e) if m.command in ("PRIVMSG", "TAGMSG")] == ["PRIVMSG"]
+
+    def test_a_redacted_reaction_is_gone(self, h: Harness) -> None:
+        a, b, _ = self.react(h)
+        h.send(a, "CHATHISTORY LATEST #r * 10")
+        (reaction,) = [m for m in h.lines(a) if m.command == "TAGMSG"]
+        h.send(b, f"REDACT #r {reaction.tags['msgid']}")
+        h.clear(a)
+        h.send(a, "CHATHISTORY LATEST #r * 10")
+        assert [m.command for m in h.lines(a) if m.command in ("PRIVMSG", "TAGMSG")] == ["PRIVMSG"]
+
+    def test_private_reactions_are_kept_between_accounts(self, h: Harness) -> None:
+        a = h.connect("alice", EVENTS)
+        b = h.connect("bob", EVENTS)
+        login(a, "alice")
+        h.send(
+            b, "PRIVMSG alice :hi", "@+draft/react=🎉 TAGMSG alice", "@+typing=done TAGMSG alice"
+        )
+        h.clear(a)
+        h.send(a, "CHATHISTORY LATEST bob * 10")
+        lines = [m for m in h.lines(a) if m.command in ("PRIVMSG", "TAGMSG")]
+        assert [(m.command, m.params) for m in lines] == [
+            ("PRIVMSG", ("alice", "hi")),
+            ("TAGMSG", ("alice",)),
+        ]
+        assert lines[1].tags["+draft/react"] == "🎉"
+
+    def test_search_and_targets_leave_them_out(self, h: Harness) -> None:
+        a, _, _ = self.react(h)
+        h.send(
+            a,
+            "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z"
+            " timestamp=2100-01-01T00:00:00.000Z 10",
+        )
+        (target,) = [m for m in h.lines(a) if m.params[:1] == ("TARGETS",)]
+        (said,) = h.storage.history(["#r"], Window())
+        assert target.params[2] == server_time(said.time)  # the PRIVMSG, not the reaction
+        assert [m.kind for m in h.storage.search(["#r"], None, "bob", Window())] == []
+
+
 class TestTargets:
     def test_rooms_and_conversations(self, h: Harness) -> None:
         a, b, _ = room(h, 1)

@@ -7,11 +7,15 @@ target the asker may not read gets the same ``INVALID_TARGET`` as one that does 
 exist, so its existence does not leak.
 
 Selectors are exclusive and compare times in whole milliseconds (``msgid=`` resolves to
-its message's time). Only PRIVMSG and NOTICE are returned (no ``draft/event-playback``).
+its message's time). PRIVMSG and NOTICE are returned to everyone; kept TAGMSGs
+(reactions, replies: see :func:`chinwag.server.history.keeps_tagmsg`) only to clients
+with ``draft/event-playback`` and ``message-tags``, as the chathistory spec asks; the
+join replay never sends them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -59,6 +63,9 @@ def send_messages(
         tags = stored_tags(user, m)
         if ident:
             tags["batch"] = ident
+        if m.kind == "TAGMSG":
+            server.send(user, m.kind, m.target, source=m.sender, tags=tags)
+            continue
         text = m.text
         if stamp_text and not has_time and not text.startswith("\x01"):
             text = f"[{datetime.fromtimestamp(m.time).strftime('%H:%M')}] {text}"
@@ -187,10 +194,11 @@ def handle_chathistory(server: Server, user: User, msg: Message) -> None:
             server.fail(user, "CHATHISTORY", "INVALID_PARAMS", sub, given, "Invalid selector")
             return
     rows: list[StoredMessage] = []
+    events = "draft/event-playback" in user.caps and "message-tags" in user.caps
     if first != "" and not isinstance(second, str):
         try:
             for window in _windows(sub, first, second, limit):
-                rows += server.storage.history(keys, window)
+                rows += server.storage.history(keys, dataclasses.replace(window, tagmsg=events))
         except Exception:
             server.fail(
                 user, "CHATHISTORY", "MESSAGE_ERROR", sub, target, "Messages could not be retrieved"

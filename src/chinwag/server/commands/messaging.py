@@ -14,7 +14,7 @@ from chinwag.proto import numerics as N
 from chinwag.proto.message import Message, serialize_tags
 from chinwag.server.commands.channels import is_banned
 from chinwag.server.commands.table import command
-from chinwag.server.history import now_ms, party, record_private, replayable
+from chinwag.server.history import keeps_tagmsg, now_ms, party, record_private, replayable
 from chinwag.server.outgoing import Outgoing
 from chinwag.server.state import Channel, User
 from chinwag.storage.base import StoredMessage, conversation_key
@@ -106,6 +106,8 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
         client_tags = {**(client_tags or {}), "bot": ""}
     kept_tags = serialize_tags(client_tags) if client_tags else ""
     params = (text,) if verb != "TAGMSG" else ()
+    # A TAGMSG is kept in history when it reacts or replies; typing notifications are not.
+    historic = verb != "TAGMSG" or keeps_tagmsg(client_tags)
     # TAGMSG exists only for message-tags clients; so does its echo.
     echo = "echo-message" in user.caps and (verb != "TAGMSG" or "message-tags" in user.caps)
     for target in targets:
@@ -148,20 +150,19 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
             server.fanout.channel_message(channel, recipients, out, user)
             if echo:
                 server.deliver_to(user, out)
-            if verb != "TAGMSG":
+            if historic:
                 # STATUSMSG went to some members only, and a CTCP request would be
                 # answered again by every client that joins: neither is kept for replay.
                 keep = not status and replayable(text)
-                server.record_message(
-                    channel, user, verb, out.params[-1], msgid, at, kept_tags, store=keep
+                body = out.params[-1] if params else ""
+                server.record_message(channel, user, verb, body, msgid, at, kept_tags, store=keep)
+            if verb != "TAGMSG" and server.config.log_messages:
+                server.emit(
+                    "message",
+                    f"<{user.nick}> {channel.name}: {text}",
+                    nick=user.nick,
+                    channel=channel.name,
                 )
-                if server.config.log_messages:
-                    server.emit(
-                        "message",
-                        f"<{user.nick}> {channel.name}: {text}",
-                        nick=user.nick,
-                        channel=channel.name,
-                    )
         else:
             other = server.find_user(name) or _logged_in_as(server, name)
             if other is None:
@@ -184,12 +185,16 @@ def _relay(server: Server, user: User, msg: Message, verb: str) -> None:
             if verb == "PRIVMSG" and other.away is not None:
                 server.numeric(user, N.RPL_AWAY, other.nick, other.away)
             server.messages += 1
-            if verb != "TAGMSG" and replayable(text):
-                stored = StoredMessage(
-                    msgid, at, other.nick, user.source, user.account, verb, kept_tags,
-                    out.params[-1],
-                )  # fmt: skip
-                record_private(server, user, other, stored)
+            if historic and replayable(text):
+                body = out.params[-1] if params else ""
+                record_private(
+                    server,
+                    user,
+                    other,
+                    StoredMessage(
+                        msgid, at, other.nick, user.source, user.account, verb, kept_tags, body
+                    ),
+                )
 
 
 # PRIVMSG <target>{,<target>} <text to be sent>
