@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chinwag.client.settings import ENV_CONFIG_DIR, Settings, settings_path
+from chinwag.client.settings import ENV_CONFIG_DIR, Settings, rooms_key, settings_path
 
 
 @pytest.fixture(autouse=True)
@@ -30,3 +30,15 @@ def test_missing_or_broken_files_give_defaults(config_dir: Path) -> None:
     assert Settings.load() == Settings(nick="bo")
     (config_dir / "client.json").write_text('{"port": true, "private_windows": 1}')
     assert Settings.load() == Settings()
+
+
+def test_rooms_are_kept_per_server_and_nick(config_dir: Path) -> None:
+    settings = Settings()
+    settings.rooms[rooms_key("Chat.local", 6667, "Alice")] = ["#lobby", "#side"]
+    settings.save()
+    loaded = Settings.load()
+    assert loaded.rooms_for("chat.local", 6667, "alice") == ("#lobby", "#side")
+    assert loaded.rooms_for("chat.local", 6668, "alice") == ()
+    assert loaded.rooms_for("chat.local", 6667, "bob") == ()
+    (config_dir / "client.json").write_text('{"rooms": {"a": ["#x", 3], "b": "#y", "c": 1}}')
+    assert Settings.load().rooms == {"a": ["#x"]}

@@ -47,6 +47,23 @@ def talk(server: ServerRunner, nick: str, lines: list[str]) -> LineClient:
     return client
 
 
+def restart_meanwhile(
+    app: App, make_app: Callable[..., App], port: int, nick: str, said: LineClient, lines: list[str]
+) -> App:
+    """Log ``app`` out, have ``said`` send ``lines``, and start a new app that logs in to
+    the account ``nick`` (password ``<nick>-password-1``) as after a restart."""
+    app.logout()
+    for text in lines:
+        said.send(text)
+    said.send("PING :x")
+    said.expect("PONG")
+    again = make_app()
+    again.connect_view.fill(account_password=f"{nick}-password-1")
+    fill_and_connect(again, port, nick)
+    pump(again.root, lambda: again.chat is not None and again.model.account == nick)
+    return again
+
+
 def message_lines(app: App) -> list[str]:
     return [x.text for x in app.model.conversation().lines if x.msgid]
 
@@ -176,15 +193,8 @@ def test_the_new_messages_line_comes_back_from_the_read_marker(
         connected(app, server.port, "dave")
         pump(app.root, lambda: "read before" in message_lines(app))
         pump(app.root, lambda: app.model.conversation("#lobby").read_at is not None)
-        app.logout()
-        for i in range(3):
-            bob.send(f"PRIVMSG #lobby :new {i}")
-        bob.send("PING :x")
-        bob.expect("PONG")
-        again = make_app()
-        again.connect_view.fill(account_password="dave-password-1")
-        fill_and_connect(again, server.port, "dave")
-        pump(again.root, lambda: again.chat is not None and again.model.account == "dave")
+        news = [f"PRIVMSG #lobby :new {i}" for i in range(3)]
+        again = restart_meanwhile(app, make_app, server.port, "dave", bob, news)
         pump(again.root, lambda: again.model.new_from("#lobby") >= 0)
         lines = again.model.conversation("#lobby").lines
         assert lines[again.model.new_from("#lobby")].text == "new 0"
@@ -192,6 +202,35 @@ def test_the_new_messages_line_comes_back_from_the_read_marker(
         again.chat.redraw_all()  # type: ignore[union-attr]
         assert "—— new messages ——" in again.chat.messages.contents()  # type: ignore[union-attr]
         shoot(again, "history-new-messages.png")
+    finally:
+        bob.close()
+
+
+@pytest.mark.usefixtures("no_keyring")
+def test_unread_counts_come_back_from_the_read_markers_after_a_restart(
+    make_app: Callable[..., App], server: ServerRunner
+) -> None:
+    creds = make_credentials("erin-password-1")
+    server.call(lambda core: core.storage.add_account("erin", creds, time.time()))  # type: ignore[union-attr]
+    bob = talk(server, "bob", ["JOIN #side", "PRIVMSG #side :seen 0", "PRIVMSG #side :seen 1"])
+    try:
+        app = make_app()
+        app.connect_view.fill(account_password="erin-password-1")
+        connected(app, server.port, "erin")
+        assert app.send("/join #side")
+        pump(app.root, lambda: app.model.current == "#side" and "seen 1" in message_lines(app))
+        seen = app.model.conversation("#side").lines[-1].time
+        pump(app.root, lambda: (app.model.conversation("#side").read_at or 0) >= seen)
+        app.select("#lobby")
+        unseen = [f"PRIVMSG #side :unseen {i}" for i in range(3)]
+        again = restart_meanwhile(app, make_app, server.port, "erin", bob, unseen)
+        pump(again.root, lambda: "#side" in again.model.conversations)  # joined again
+        chat = again.chat
+        assert chat is not None
+        pump(again.root, lambda: "#side  (3)" in chat.sidebar_labels())  # from the marker
+        assert again.model.current == "#lobby"
+        assert again.model.conversation("#side").lines[-1].text == "unseen 2"
+        shoot(again, "history-unread-after-restart.png")
     finally:
         bob.close()
 

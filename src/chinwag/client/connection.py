@@ -151,12 +151,14 @@ class Client:
         default_ports: tuple[int, int] = (PLAIN_PORT, TLS_PORT),
         account: tuple[str, str] | None = None,
         register: bool = False,
+        rooms: Iterable[str] = (),
     ) -> None:
         """``tls``: None tries TLS first (see :func:`chinwag.client.trust.plan`, which
         ``default_ports`` = (plain, TLS) feeds); ``announced_fingerprint``: what the
         server announces on the LAN; ``verify_context``: the CAs to trust (the system's
         by default); ``account``: (name, password) to log in with (SCRAM-SHA-256, or
-        PLAIN over TLS), and ``register`` to create that account first (REGISTER)."""
+        PLAIN over TLS), and ``register`` to create that account first (REGISTER);
+        ``rooms``: channels to join once registered (more than the server's own)."""
         self.host = host
         self.port = port
         self.plan: Plan = plan(port, tls, plain_port=default_ports[0], tls_port=default_ports[1])
@@ -170,6 +172,7 @@ class Client:
         self.password = password
         self.account = account
         self.register = register
+        self.rooms = list(rooms)
         self.username = username
         self.realname = realname
         self.want_caps = frozenset(want_caps)
@@ -330,7 +333,7 @@ class Client:
         self._wake = asyncio.Event()
         self._ready.set()
         had_session = False
-        rejoin: list[str] = []
+        rejoin: list[str] = list(self.rooms)
         nick = self.nick
         delay = self.backoff_initial
         attempt = 0

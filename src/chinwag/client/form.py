@@ -31,6 +31,7 @@ class ConnectRequest:
     refuse_plain: bool = False
     account_password: str | None = None  # log in to the account named after the nick
     register: bool = False  # create that account first
+    rooms: tuple[str, ...] = ()  # rooms to join once connected (those of the last time)
 
     def __repr__(self) -> str:  # the passwords stay out of logs and tracebacks
         return f"ConnectRequest({self.host!r}, {self.port}, {self.nick!r})"

@@ -111,6 +111,10 @@ class ChatModel(StatusModel, HistoryModel):
             rows.append((key, label))
         return rows
 
+    def joined_rooms(self) -> list[str]:
+        """The channels we are in, by name (what to join again at the next start)."""
+        return [c.name for c in self.conversations.values() if c.kind == "channel" and c.joined]
+
     def member_rows(self, key: str | None = None) -> list[MemberRow]:
         """Members by rank (ops, then voiced, then the rest), then name."""
         conv = self.conversation(key)

@@ -1,6 +1,7 @@
 """The client's settings file: last server, nickname, theme, where private chats open,
-whether to refuse unencrypted connections, and how to be told about messages (desktop
-notifications, sound, muted conversations), as JSON.
+whether to refuse unencrypted connections, how to be told about messages (desktop
+notifications, sound, muted conversations), and the rooms each server and nick was in
+(joined again at the next start, so their unread counts come back), as JSON.
 
 It lives in the user's config directory (platformdirs), or in ``$CHINWAG_CONFIG_DIR``
 when that is set (tests point it at a temporary directory). A missing or broken file
@@ -65,6 +66,8 @@ class Settings:
     sound: bool = True  # ring the bell for them
     muted: list[str] = field(default_factory=list)  # conversations (folded names) kept quiet
     refuse_plain: bool = False  # never connect without encryption
+    # The rooms joined when the app last left a server, by rooms_key(host, port, nick).
+    rooms: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
@@ -75,10 +78,23 @@ class Settings:
             if type(value) is type(getattr(settings, f.name)):  # (True is an int too)
                 setattr(settings, f.name, value)
         settings.muted = [name for name in settings.muted if isinstance(name, str)]
+        settings.rooms = {
+            k: [r for r in v if isinstance(r, str)]
+            for k, v in settings.rooms.items()
+            if isinstance(v, list)
+        }
         if settings.theme not in THEMES:
             settings.theme = "light"
         return settings
 
+    def rooms_for(self, host: str, port: int, nick: str) -> tuple[str, ...]:
+        return tuple(self.rooms.get(rooms_key(host, port, nick), ()))
+
     def save(self, path: Path | None = None) -> None:
         with contextlib.suppress(OSError):
             write_json_atomically(path or settings_path(), asdict(self))
+
+
+def rooms_key(host: str, port: int, nick: str) -> str:
+    """Where :attr:`Settings.rooms` keeps the rooms of ``nick`` on a server."""
+    return f"{host.lower()}:{port}/{nick.lower()}"

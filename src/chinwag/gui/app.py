@@ -38,7 +38,7 @@ from chinwag.client.lines import Notification, Update
 from chinwag.client.model import ChatModel
 from chinwag.client.notify import DesktopNotifications, Notifier
 from chinwag.client.session import Session
-from chinwag.client.settings import Settings
+from chinwag.client.settings import Settings, rooms_key
 from chinwag.client.trust import PinStore, announced_fingerprint, announced_tls
 from chinwag.gui import theme
 from chinwag.gui.chat_view import ChatView
@@ -84,7 +84,7 @@ def make_client(request: ConnectRequest) -> Client:
         request.host, request.port, request.nick, password=request.password,
         username=username, realname=request.nick, tls=request.tls,
         announced_fingerprint=request.fingerprint, refuse_plain=request.refuse_plain,
-        account=account, register=request.register,
+        account=account, register=request.register, rooms=request.rooms,
     )  # fmt: skip
 
 
@@ -172,6 +172,7 @@ class App:
         request = dataclasses.replace(
             request, tls=tls, refuse_plain=view.refuse_plain(),
             fingerprint=announced_fingerprint(found, request.host),
+            rooms=self.settings.rooms_for(request.host, request.port, request.nick),
         )  # fmt: skip
         if request.refuse_plain != self.settings.refuse_plain:
             self.settings.refuse_plain = request.refuse_plain
@@ -440,7 +441,16 @@ class App:
         self.settings.theme = self.palette.name
         self._save()
 
+    def _keep_rooms(self) -> None:
+        """Leaving the server: remember its rooms, to join them again next time."""
+        if self.request is not None and self.chat is not None:
+            request = self.request
+            key = rooms_key(request.host, request.port, request.nick)
+            self.settings.rooms[key] = self.model.joined_rooms()
+            self._save()
+
     def logout(self, message: str = LOGOUT_MESSAGE) -> None:
+        self._keep_rooms()
         client, self.client = self.client, None
         if client is not None:
             client.quit(message)
@@ -556,6 +566,7 @@ class App:
         if self.closed:
             return
         self.closed = True
+        self._keep_rooms()
         if self._after is not None:
             with contextlib.suppress(tk.TclError):
                 self.root.after_cancel(self._after)
