@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from chinwag.server.webconfig import FilesConfig, WebConfig
 from chinwag.storage.sqlite import MemoryStorage
 from chinwag.transport.runner import ServerRunner
 from tests.conftest import make_test_config
-from tests.support import LineClient
+from tests.support import TIMEOUT, LineClient
 from tests.web.conftest import LOOPBACK, Cert, base_url, file_token, request, upload
 
 MIB = 1024 * 1024
@@ -64,6 +65,25 @@ class TestRoundTrip:
         assert headers["Content-Disposition"].startswith(disposition)
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert "sandbox" in headers["Content-Security-Policy"]
+
+    def test_a_chunked_upload_of_many_batches_is_byte_identical(
+        self, web_server: ServerRunner
+    ) -> None:
+        body = os.urandom(3 * MIB + 12_345)
+        sizes = [1, 700, 65_536, 300_001, 1_000_000]  # uneven HTTP chunks, some tiny
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer encoding
+            at, i = 0, 0
+            while at < len(body):
+                yield body[at : at + sizes[i % len(sizes)]]
+                at += sizes[i % len(sizes)]
+                i += 1
+
+        status, headers, text = upload(web_server, chunks())
+        assert status == 201, text
+        assert request(location(headers))[2] == body
+        file_id = location(headers).split("/")[4]
+        assert json.loads(request(f"{base_url(web_server)}info/{file_id}")[2])["size"] == len(body)
 
     def test_over_https_too(self, web_server: ServerRunner, web_cert: Cert) -> None:
         status, headers, _ = upload(web_server, b"secret", "s.txt", scheme="https", cert=web_cert)
@@ -177,6 +197,25 @@ class TestRefusals:
                 yield b"y" * 10_000
 
         assert upload(runner, chunks())[0] == 413
+
+    def test_refusals_leave_no_temporary_file(
+        self, make_web_server: Callable[..., ServerRunner]
+    ) -> None:
+        runner = with_files(make_web_server, max_file_bytes=3 * MIB, total_quota_bytes=2 * MIB)
+        assert runner.config.data_dir is not None
+        tmp = runner.config.data_dir / "files" / "tmp"
+
+        def chunks(n: int) -> Iterator[bytes]:  # over the limit with batches in flight
+            for _ in range(n):
+                yield os.urandom(64 * 1024)
+
+        assert upload(runner, chunks(80))[0] == 413
+        assert upload(runner, chunks(40))[0] == 507  # 2.5 MiB: over the total quota
+        assert upload(runner, b"\x7fELF\x02\x01\x01" + b"\x00" * 100)[0] == 415
+        deadline = time.monotonic() + TIMEOUT
+        while list(tmp.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert list(tmp.iterdir()) == []
 
     def test_refused_type_is_415(self, web_server: ServerRunner) -> None:
         elf = b"\x7fELF\x02\x01\x01" + b"\x00" * 100

@@ -102,7 +102,13 @@ class PayloadTooLarge(web.HTTPClientError):
 
 
 class Upload:
-    """One upload being written to a temporary file, hashed as it goes."""
+    """One upload being written to a temporary file and hashed as it arrives.
+
+    The body's chunks are handed over as aiohttp made them (never joined: the loop
+    copies no byte) in batches of WRITE_BYTES. Each batch is hashed on one worker
+    thread and written on another at the same time (both release the GIL), while the
+    loop gathers the next batch: at most one batch in flight and one gathering, so
+    memory stays bounded, and the loop does no more than a plain file server would."""
 
     def __init__(self, tmp_dir: Path) -> None:
         self.file: IO[bytes] = tempfile.NamedTemporaryFile(dir=tmp_dir, delete=False)  # noqa: SIM115
@@ -110,20 +116,43 @@ class Upload:
         self.sha = hashlib.sha256()
         self.size = 0
         self.head = b""
+        self.in_flight: list[asyncio.Future[None]] = []  # the batch's hashing and writing
 
-    def write(self, data: bytes) -> None:  # on a worker thread
-        self.sha.update(data)
-        self.file.write(data)
+    def hash(self, parts: list[bytes]) -> None:  # on a worker thread
+        for part in parts:
+            self.sha.update(part)
 
-    async def receive(self, body: AsyncIterator[bytes], limit: int) -> None:
-        """Write the whole body; TooBig past ``limit`` bytes (0: no limit). Chunks are
-        gathered up to WRITE_BYTES and hashed and written on a worker thread while the
-        next ones arrive (at most one write in flight: memory stays bounded)."""
+    def write(self, parts: list[bytes], last: bool = False) -> None:  # on a worker thread
+        for part in parts:
+            self.file.write(part)
+        if last:
+            self.file.close()
+
+    async def _settle(self) -> None:
+        """Wait for the batch in flight (raising what its hashing or writing raised)."""
+        in_flight, self.in_flight = self.in_flight, []
+        for job in in_flight:
+            await job
+
+    def _send(self, parts: list[bytes], last: bool = False) -> None:
         loop = asyncio.get_running_loop()
+        self.in_flight = [
+            loop.run_in_executor(None, self.hash, parts),
+            loop.run_in_executor(None, self.write, parts, last),
+        ]
+
+    async def receive(self, body: web.Request, limit: int) -> None:
+        """Hash and write ``body``'s content; TooBig past ``limit`` bytes (0: none)."""
+        content = body.content
         parts: list[bytes] = []
         gathered = 0
-        writing: asyncio.Future[None] | None = None
-        async for chunk in body:
+        while True:
+            # readchunk hands over the chunk the parser made (readany would join).
+            chunk, _ = await content.readchunk()
+            if not chunk:
+                if content.at_eof():
+                    break
+                continue  # the end of an HTTP chunk (chunked transfer encoding)
             self.size += len(chunk)
             if limit and self.size > limit:
                 raise TooBig
@@ -132,17 +161,27 @@ class Upload:
             parts.append(chunk)
             gathered += len(chunk)
             if gathered >= WRITE_BYTES:
-                if writing is not None:
-                    await writing
-                writing = loop.run_in_executor(None, self.write, b"".join(parts))
+                await self._settle()
+                self._send(parts)
                 parts, gathered = [], 0
-        if writing is not None:
-            await writing
-        if parts:
-            await loop.run_in_executor(None, self.write, b"".join(parts))
-        await loop.run_in_executor(None, self.file.close)
+        await self._settle()
+        self._send(parts, last=True)
+        await self._settle()
 
     def discard(self) -> None:
+        """Drop the temporary file, once the batch in flight (if any) is done: its
+        outcome no longer matters."""
+        jobs, self.in_flight = self.in_flight, []
+        if all(job.done() for job in jobs):
+            self._drop(jobs)
+        else:
+            waiting = asyncio.gather(*jobs, return_exceptions=True)
+            waiting.add_done_callback(lambda _: self._drop(jobs))
+
+    def _drop(self, jobs: list[asyncio.Future[None]]) -> None:
+        for job in jobs:
+            if not job.cancelled():
+                job.exception()  # fetched, or asyncio logs it as never retrieved
         self.file.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
@@ -208,6 +247,30 @@ def finish(
     return digest, size, thumb, thumb_type
 
 
+def keep(
+    request: web.Request, store: FileStore, who: Uploader, up: Upload, mime: str, name: str
+) -> FileRecord:
+    """Worker thread: finish a received upload (metadata, thumbnail), check the quotas
+    against its final size, and move it into the store with its row: one thread hop."""
+    rules = request.app[CONTEXT].config.web.files
+    sha, size, thumb, thumb_type = finish(up, mime, rules.strip_metadata, store.blobs.tmp)
+    check_quota(request, store, who, size)
+    rec = FileRecord(
+        secrets.token_urlsafe(12),
+        sha,
+        name,
+        mime,
+        size,
+        who.name,
+        who.account,
+        who.address,
+        time.time(),
+        thumb_type,
+    )
+    store.add(rec, up.path, thumb)
+    return rec
+
+
 async def upload(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     store = request.app[STORE]
@@ -224,7 +287,7 @@ async def upload(request: web.Request) -> web.Response:
     up = Upload(store.blobs.tmp)
     try:
         try:
-            await up.receive(request.content.iter_any(), limit)
+            await up.receive(request, limit)
         except TooBig:
             raise refusal(request, PayloadTooLarge, too_big, who.name) from None
         mime = kind_of(up.head)
@@ -234,30 +297,14 @@ async def upload(request: web.Request) -> web.Response:
             )
         if up.size == 0:
             raise refusal(request, web.HTTPBadRequest, "the file is empty", who.name)
-        sha, size, thumb, thumb_type = await loop.run_in_executor(
-            None, finish, up, mime, rules.strip_metadata, store.blobs.tmp
-        )
-        await loop.run_in_executor(None, check_quota, request, store, who, size)
-        rec = FileRecord(
-            secrets.token_urlsafe(12),
-            sha,
-            name,
-            mime,
-            size,
-            who.name,
-            who.account,
-            who.address,
-            time.time(),
-            thumb_type,
-        )
-        await loop.run_in_executor(None, store.add, rec, up.path, thumb)
+        rec = await loop.run_in_executor(None, keep, request, store, who, up, mime, name)
     except BaseException:
         up.discard()
         raise
     url = f"{request.scheme}://{request.host}/files/{rec.id}/{quote(rec.name)}"
     ctx.core.emit(
         "upload",
-        f"{who.name} uploaded {rec.name!r} ({mib(size)}, {mime}) from {who.address}",
+        f"{who.name} uploaded {rec.name!r} ({mib(rec.size)}, {mime}) from {who.address}",
         address=who.address,
     )
     return web.Response(status=201, text=url + "\n", headers={hdrs.LOCATION: url})
