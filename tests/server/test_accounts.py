@@ -111,3 +111,40 @@ class TestRequired:
 )
 def test_is_loopback(ip: str, loop: bool) -> None:
     assert is_loopback(ip) is loop
+
+
+class TestAttemptWait:
+    """What an HTTP Basic login is told before its password is checked (the same state
+    SASL's gate waits on)."""
+
+    def test_nothing_to_wait_for_at_first(self, creds: Credentials) -> None:
+        h = harness(creds)
+        accounts = h.server.accounts
+        assert accounts.attempt_wait("10.0.0.1", accounts.lookup("alice")) == 0.0
+
+    def test_a_failure_from_irc_makes_the_address_wait(self, creds: Credentials) -> None:
+        h = harness(creds, throttle_first_delay=4.0)
+        guesser = h.connect("guesser", ["sasl"], ip="127.0.0.5")  # PLAIN: loopback only
+        blob = base64.b64encode(b"\0alice\0wrong").decode()
+        h.send(guesser, "AUTHENTICATE PLAIN", "AUTHENTICATE " + blob)
+        accounts = h.server.accounts
+        assert 3.9 < accounts.attempt_wait("127.0.0.5", accounts.lookup("alice")) <= 4.0
+        assert accounts.attempt_wait("127.0.0.6", accounts.lookup("alice")) == 0.0
+
+    def test_a_check_under_way_from_the_address(self, creds: Credentials) -> None:
+        h = harness(creds)
+        accounts = h.server.accounts
+        accounts.in_flight.add("10.0.0.1")
+        assert accounts.attempt_wait("10.0.0.1", None) > 0
+        accounts.release("10.0.0.1")
+        assert accounts.attempt_wait("10.0.0.1", None) == 0.0
+
+    def test_failures_from_anywhere_lock_the_account(self, creds: Credentials) -> None:
+        h = harness(creds, throttle_first_delay=0.0, lockout_after=2, lockout_seconds=300.0)
+        accounts = h.server.accounts
+        assert accounts.failed_from("10.0.0.1", "10.0.0.1", "alice", "over HTTP") is None
+        until = accounts.failed_from("10.0.0.2", "10.0.0.2", "alice", "over HTTP")
+        assert until is not None
+        account = accounts.lookup("alice")
+        assert account is not None and account.locked_until == until
+        assert 299 < accounts.attempt_wait("10.0.0.3", account) <= 300

@@ -15,10 +15,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from chinwag.auth.credentials import make_credentials
 from chinwag.server.config import ServerConfig
 from chinwag.server.webconfig import FilesConfig, WebConfig
-from chinwag.storage.sqlite import MemoryStorage
 from chinwag.transport.runner import ServerRunner
 from tests.conftest import make_test_config
 from tests.support import TIMEOUT, LineClient
@@ -235,38 +233,6 @@ class TestRefusals:
         assert upload(runner, b"a" * 1000)[0] == 201
         status, _, body = upload(runner, b"b" * 1000, token=file_token(runner, "other"))
         assert status == 507 and b"storage is full" in body
-
-
-class TestPasswords:
-    @pytest.fixture
-    def runner(self, tmp_path: Path) -> Iterator[ServerRunner]:
-        config = make_test_config(tmp_path, web=WebConfig(http=LOOPBACK))
-        storage = MemoryStorage()
-        assert storage.add_account("Alice", make_credentials("correct horse"), 0.0)
-        r = ServerRunner(config, storage=storage)
-        r.start()
-        yield r
-        r.stop()
-
-    def basic(self, runner: ServerRunner, user: str, password: str) -> int:
-        import base64
-
-        cred = base64.b64encode(f"{user}:{password}".encode()).decode()
-        return upload(runner, b"hi", token="-", headers={"Authorization": f"Basic {cred}"})[0]
-
-    def test_the_right_password_uploads_and_a_wrong_one_is_401_then_throttled(
-        self, runner: ServerRunner
-    ) -> None:
-        assert self.basic(runner, "alice", "correct horse") == 201
-        assert self.basic(runner, "alice", "wrong") == 401
-        # The next try from that address comes too soon: 429, not another guess.
-        assert self.basic(runner, "alice", "correct horse") == 429
-
-    def test_an_unknown_account_is_401(self, runner: ServerRunner) -> None:
-        assert self.basic(runner, "mallory", "correct horse") == 401
-
-    def test_a_token_works_as_the_basic_password(self, runner: ServerRunner) -> None:
-        assert self.basic(runner, "anyone", file_token(runner)) == 201
 
 
 class TestAnonymousAndOff:

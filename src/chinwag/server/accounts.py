@@ -13,7 +13,9 @@ that on its loop, so it is handed to a :data:`Worker` the transport supplies (a 
 pool); the result comes back on the loop through a callback. Attempts from an address
 that just failed wait (:class:`~chinwag.auth.throttle.LoginThrottle`) before they reach
 the worker, and an address has at most one check in flight, so wrong passwords from one
-place never queue ahead of the right password from another.
+place never queue ahead of the right password from another. The web service's HTTP Basic
+logins go through the same throttle (:meth:`AccountService.attempt_wait`,
+:meth:`~AccountService.failed_from`): failures over HTTP and over SASL count together.
 
 What this module does not do: parse SASL or REGISTER (that is
 :mod:`chinwag.server.commands.accounts`), or keep accounts (storage does).
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chinwag.server")
 T = TypeVar("T")
+IN_FLIGHT_RETRY_SECONDS = 1.0  # Retry-After for an attempt while its address's check runs
 
 
 class Worker(Protocol):
@@ -185,15 +188,21 @@ class AccountService:
 
     def record_failure(self, user: User, account: str | None, why: str) -> float | None:
         """Count a failed login; returns the lock-out's end if this failure locked it."""
+        return self.failed_from(user.ip, user.address, account, why)
+
+    def failed_from(self, ip: str, address: str, account: str | None, why: str) -> float | None:
+        """Count a failed login from ``ip`` (over IRC or HTTP: one count for both), log
+        it, and lock ``account`` (kept in storage) when it has failed too often;
+        returns the lock-out's end (unix time) if this failure locked it."""
         self.failures += 1
         mono = self.clock()
-        locked = self.throttle.failed(user.ip, account, mono)
+        locked = self.throttle.failed(ip, account, mono)
         who = f"account {account}" if account else "an unknown account"
         self.server.emit(
             "login",
-            f"failed login to {who} from {user.address} ({why})",
+            f"failed login to {who} from {address} ({why})",
             level=logging.WARNING,
-            address=user.address,
+            address=address,
         )
         if locked is not None and account is not None:
             until = time.time() + (locked - mono)
@@ -204,13 +213,28 @@ class AccountService:
                 "login",
                 f"account {account} locked for {int(locked - mono)}s after repeated failures",
                 level=logging.WARNING,
-                address=user.address,
+                address=address,
             )
             return until
         return None
 
     def record_success(self, user: User, account: str) -> None:
-        self.throttle.succeeded(user.ip, account)
+        self.succeeded_from(user.ip, account)
+
+    def succeeded_from(self, ip: str, account: str) -> None:
+        self.throttle.succeeded(ip, account)
+
+    def attempt_wait(self, ip: str, account: Account | None) -> float:
+        """Seconds before a password from ``ip`` for ``account`` may be checked, for
+        callers that refuse rather than wait (HTTP: 429 with Retry-After): a check from
+        ``ip`` under way, the address's throttle delay, or the account's lock-out; 0
+        when it may be checked now. The same state as SASL's :meth:`gate`."""
+        waits = [self.throttle.wait(ip, self.clock())]
+        if ip in self.in_flight:
+            waits.append(IN_FLIGHT_RETRY_SECONDS)
+        if account is not None:
+            waits.append(account.locked_until - time.time())
+        return max(0.0, *waits)
 
     # -- logging in and out ---------------------------------------------------------------
 

@@ -226,11 +226,8 @@ class ServerApp:
 
     async def _start_web(self) -> None:
         from chinwag.web.app import WebContext, WebService
-        from chinwag.web.auth import password_check_for
 
-        context = WebContext(
-            self.core, self.config, password_check=password_check_for(self.storage)
-        )
+        context = WebContext(self.core, self.config)
         service = WebService(context)
         await service.start(self.ssl_context)
         self.web = service

@@ -19,13 +19,12 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from chinwag.auth.throttle import LoginThrottle
 from chinwag.errors import LocalError
 from chinwag.server.config import ServerConfig
 from chinwag.server.core import Server
@@ -48,10 +47,6 @@ class WebContext:
     started: float = field(default_factory=time.time)
     http_bound: list[tuple[str, int]] = field(default_factory=list)
     https_bound: list[tuple[str, int]] = field(default_factory=list)
-    # (account, password) -> account name or None, blocking; None without accounts.
-    password_check: Callable[[str, str], str | None] | None = None
-    # Failed HTTP Basic logins: a growing delay per address, as for SASL.
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     # Shared objects added by route modules, by name.
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -2,10 +2,12 @@
 nobody (when the config allows anonymous uploads).
 
 ``Authorization: Bearer <token>`` takes a token from ``FILETOKEN``; HTTP Basic takes an
-account name and its password (checked by the accounts system through a
-:data:`PasswordCheck`), or any user name with a token as the password, for tools that
-only speak Basic (``curl -u nick:TOKEN``). Failures are 401 with a reason and a
-``WWW-Authenticate`` challenge, and are logged with the address; a password never is.
+account name and its password (checked as SASL checks it, through the server's
+:class:`~chinwag.server.accounts.AccountService`: the same throttle and lock-outs), or
+any user name with a token as the password, for tools that only speak Basic
+(``curl -u nick:TOKEN``). Failures are 401 with a reason and a ``WWW-Authenticate``
+challenge, too many of them 429 with ``Retry-After``; each is logged with the address, a
+password never.
 """
 
 from __future__ import annotations
@@ -14,42 +16,18 @@ import asyncio
 import base64
 import binascii
 import logging
+import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
 from chinwag.auth.credentials import verify_password
-from chinwag.storage.base import Account
 from chinwag.web.app import CONTEXT
 
 log = logging.getLogger("chinwag.web")
 
-# (account name, password) -> the account's canonical name, or None. Blocking (argon2):
-# called on a worker thread.
-PasswordCheck = Callable[[str, str], "str | None"]
 CHALLENGE = 'Basic realm="chinwag uploads", charset="UTF-8"'
-
-
-def password_check_for(storage: Any) -> PasswordCheck | None:
-    """The accounts' password check for a storage that keeps accounts (an
-    :class:`~chinwag.storage.base.AccountStore`), else None: then HTTP Basic takes
-    upload tokens only. A locked-out account never passes."""
-    get_account = getattr(storage, "get_account", None)
-    if get_account is None:
-        return None
-
-    def check(name: str, password: str) -> str | None:
-        account: Account | None = get_account(name)
-        if account is None or account.locked_until > time.time():
-            return None
-        if not verify_password(account.credentials.password_hash, password):
-            return None
-        return account.name
-
-    return check
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +58,6 @@ def _basic(header: str) -> tuple[str, str] | None:
 async def authenticate(request: web.Request) -> Uploader:
     """The uploader of ``request``; raises HTTPUnauthorized (401) with the reason."""
     ctx = request.app[CONTEXT]
-    check = ctx.password_check
     address = request.remote or "?"
     scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
     tokens = ctx.core.upload_tokens
@@ -102,19 +79,42 @@ async def authenticate(request: web.Request) -> Uploader:
     grant = tokens.check(password)
     if grant is not None:
         return Uploader(grant.uploader, grant.account, address)
-    if check is None:
+    if ctx.core.storage is None:
         raise refuse(request, "this server has no accounts: use a FILETOKEN token")
-    throttle = ctx.throttle
-    wait = throttle.wait(address, time.time())
+    return await log_in(request, address, name, password)
+
+
+async def log_in(request: web.Request, address: str, name: str, password: str) -> Uploader:
+    """Check an account's password as SASL does, through the server's own throttle:
+    failures here and over IRC count together, per address and per account (a lock-out
+    is kept with the account). Too soon after a failure, while another check from the
+    same address runs, or while the account is locked: 429 with Retry-After."""
+    accounts = request.app[CONTEXT].core.accounts
+    account = accounts.lookup(name)
+    wait = accounts.attempt_wait(address, account)
     if wait > 0:
-        log.warning("upload refused (429) from %s: too many wrong passwords", address)
+        locked = account is not None and account.locked_until > time.time()
+        why = "the account is locked after repeated failures" if locked else "too many attempts"
+        log.warning("upload refused (429) from %s: %s (for %r)", address, why, name)
         raise web.HTTPTooManyRequests(
-            text=f"too many wrong passwords: try again in {wait:.0f} s\n",
-            headers={"Retry-After": str(max(1, round(wait)))},
+            text=f"{why}: try again in {math.ceil(wait)} s\n",
+            headers={"Retry-After": str(math.ceil(wait))},
+            content_type="text/plain",
         )
-    account = await asyncio.get_running_loop().run_in_executor(None, check, name, password)
     if account is None:
-        throttle.failed(address, name, time.time())
+        accounts.failed_from(address, address, None, "no such account, over HTTP")
         raise refuse(request, f"wrong account name or password (for {name!r})")
-    throttle.succeeded(address, account)
-    return Uploader(account, account, address)
+    accounts.in_flight.add(address)
+    try:
+        stored = account.credentials.password_hash
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(None, verify_password, stored, password)
+        if ok:
+            accounts.succeeded_from(address, account.name)
+        else:
+            accounts.failed_from(address, address, account.name, "wrong password, over HTTP")
+    finally:
+        accounts.release(address)  # after the failure counts: the next attempt waits
+    if not ok:
+        raise refuse(request, f"wrong account name or password (for {name!r})")
+    return Uploader(account.name, account.name, address)
