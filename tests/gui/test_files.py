@@ -1,6 +1,7 @@
 """Must show 3: under Xvfb, one client attaches a picture and another shows its
 thumbnail inline (click: the viewer); other files show name, size and Save; the upload
-bar has progress and Cancel; a server that takes no files is explained."""
+bar has progress and Cancel; a private chat's own window attaches and takes /upload
+too; a server that takes no files is explained."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from chinwag.gui import files_view
 from chinwag.gui.app import App
 from chinwag.transport.runner import ServerRunner
 from tests.gui.conftest import connected, pump
-from tests.support import TIMEOUT
+from tests.support import TIMEOUT, LineClient
+from tests.web.conftest import request
 
 
 def picture(path: Path) -> Path:
@@ -119,3 +121,57 @@ def test_upload_bar_progress_and_cancel(
     app.chat.upload_bar.cancel_button.invoke()
     pump(app.root, lambda: "was cancelled" in app.chat.message_text(), 2 * TIMEOUT)
     assert app.chat.upload_bar.winfo_manager() == ""
+
+
+def test_a_private_window_attaches_and_takes_upload(
+    make_app: Callable[..., App],
+    web_server: ServerRunner,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    carol = LineClient("127.0.0.1", web_server.port)
+    try:
+        carol.register("carol")
+        app = make_app()
+        connected(app, web_server.port, "alice")
+        chat = app.chat
+        assert chat is not None
+        chat.windows_check.invoke()  # private chats in windows of their own
+        app.open_private("carol")
+        pump(app.root, lambda: "carol" in app.windows)
+        window = app.windows["carol"]
+        links: list[str] = []
+
+        def carol_got_a_link() -> bool:
+            for m in carol.collect(0.01):
+                if m.command == "PRIVMSG" and m.param(0) == "carol" and "/files/" in m.param(1):
+                    links.append(m.param(1))
+            return bool(links)
+
+        # The window's Attach: the file dialog comes up over the window, the upload bar
+        # shows in the window (not the main one), and carol gets the link.
+        notes = tmp_path / "notes.txt"
+        notes.write_text("for carol only\n")
+        asked: list[object] = []
+        monkeypatch.setattr(
+            files_view, "ask_open_path", lambda parent: (asked.append(parent), str(notes))[1]
+        )
+        assert window.attach_button is not None
+        window.attach_button.invoke()
+        assert asked == [window]
+        assert window.upload_bar.winfo_manager() == "pack"
+        assert chat.upload_bar.winfo_manager() == ""
+        pump(app.root, carol_got_a_link, 4 * TIMEOUT)
+        assert request(links.pop())[2] == notes.read_bytes()
+        pump(app.root, lambda: window.upload_bar.winfo_manager() == "")
+        pump(app.root, lambda: "/files/" in window.message_text())
+        assert "/files/" not in chat.message_text()
+
+        # /upload PATH typed into the window sends to carol too.
+        pic = picture(tmp_path / "for-carol.png")
+        window.entry.insert(0, f"/upload {pic}")
+        window.entry.event_generate("<Return>")
+        pump(app.root, carol_got_a_link, 4 * TIMEOUT)
+        assert links[0].endswith("/for-carol.png") and window.entry.get() == ""
+    finally:
+        carol.close()

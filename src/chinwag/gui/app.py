@@ -43,7 +43,7 @@ from chinwag.client.trust import PinStore, announced_fingerprint, announced_tls
 from chinwag.gui import theme
 from chinwag.gui.chat_view import ChatView
 from chinwag.gui.connect_view import ConnectView
-from chinwag.gui.files_view import InlineFiles
+from chinwag.gui.files_view import InlineFiles, UploadBar
 from chinwag.gui.history import HistoryControls
 from chinwag.gui.private_window import PrivateWindow
 from chinwag.gui.trust_dialog import AskTrust, TrustDialog
@@ -232,9 +232,16 @@ class App:
             lambda: self.model,
             lambda: self.client,
             self._show,
-            lambda shown: self.chat.show_upload_bar(shown) if self.chat is not None else None,
+            self._upload_bar,
             InlineFiles(self.root, self.open_url),
         )
+
+    def _upload_bar(self, shown: bool, key: str) -> UploadBar | None:
+        """The upload bar of the window conversation ``key`` is shown in."""
+        window = self.windows.get(key)
+        if window is not None:
+            return window.show_upload_bar(shown)
+        return self.chat.show_upload_bar(shown) if self.chat is not None else None
 
     def _new_model(self) -> ChatModel:
         return ChatModel(private_windows=self.settings.private_windows, muted=self.settings.muted)
@@ -321,6 +328,8 @@ class App:
             self.root, self.model, key, self.palette, self.fonts,
             on_send=self.send_to, on_clear=self.clear, on_close=self.close_window,
             on_focus=self.window_focus, open_url=self.open_url,
+            on_attach=lambda key: self.files.choose(key, self.windows.get(key)),
+            on_cancel_upload=lambda: self.files.cancel(),
         )  # fmt: skip
         window.messages.inline = self.files.inline
         return window
@@ -384,7 +393,7 @@ class App:
             return False
         path = upload_request(text)
         if path is not None:
-            return self.files.start(path, key)
+            return self.files.start(path, key, self.windows.get(key) if key else None)
         outcome, update = run_input(text, self.model, self.client, key)
         self._show(update)
         if outcome == "logout":

@@ -112,10 +112,7 @@ class ChatView(ttk.Frame):
             bottom, fonts["text"], lambda: self._send(None), on_attach
         )
         self.attach_button = bottom.nametowidget("attach") if on_attach else None
-        # Shown above the entry while a file is being sent.
-        self.upload_bar = UploadBar(self, on_cancel_upload or (lambda: None))
-        self.upload_bar.configure(padding=(10, 4, 10, 0))
-        self._bottom = bottom
+        self.upload_bar = UploadBar(self, on_cancel_upload, above=bottom)
 
         panes = ttk.PanedWindow(self, orient="horizontal")
         panes.pack(side="top", fill="both", expand=True)
@@ -275,11 +272,7 @@ class ChatView(ttk.Frame):
         return [str(x).strip() for x in self.members.get(0, "end")]
 
     def show_upload_bar(self, shown: bool) -> UploadBar:
-        if shown and not self.upload_bar.winfo_ismapped():
-            self.upload_bar.pack(side="bottom", fill="x", after=self._bottom)
-        elif not shown:
-            self.upload_bar.pack_forget()
-        return self.upload_bar
+        return self.upload_bar.show(shown)
 
     def focus_entry(self) -> None:
         self.entry.focus_set()

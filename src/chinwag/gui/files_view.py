@@ -54,16 +54,25 @@ def png_of(data: bytes, fit: tuple[int, int] | None = None) -> tuple[bytes, tupl
 
 
 class UploadBar(ttk.Frame):
-    """Name, progress and Cancel for the upload in progress; hidden when there is none."""
+    """Name, progress and Cancel for the upload in progress, just above ``above`` (a
+    conversation's entry row) while shown; hidden when there is none."""
 
-    def __init__(self, master: tk.Misc, cancel: Callable[[], None]) -> None:
-        super().__init__(master)
+    def __init__(self, master: tk.Misc, cancel: Callable[[], None] | None, above: tk.Misc) -> None:
+        super().__init__(master, padding=(10, 4, 10, 0))
+        self.above = above
         self.label = ttk.Label(self, text="")
         self.label.pack(side="left", padx=(0, 6))
         self.bar = ttk.Progressbar(self, mode="determinate", maximum=100, length=220)
         self.bar.pack(side="left", fill="x", expand=True)
-        self.cancel_button = ttk.Button(self, text="Cancel", command=cancel)
+        self.cancel_button = ttk.Button(self, text="Cancel", command=cancel or (lambda: None))
         self.cancel_button.pack(side="right", padx=(6, 0))
+
+    def show(self, shown: bool) -> UploadBar:
+        if shown and not self.winfo_ismapped():
+            self.pack(side="bottom", fill="x", after=self.above)
+        elif not shown:
+            self.pack_forget()
+        return self
 
     def started(self, name: str) -> None:
         self.label.configure(text=f"Sending {name}…")

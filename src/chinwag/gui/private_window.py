@@ -1,8 +1,10 @@
 """A private chat in a window of its own (for people who prefer that to the sidebar).
 
 :class:`PrivateWindow` is a ``Toplevel`` with the conversation's messages, a Clear
-button, and an entry where Enter (or Send) sends. It shows the model's conversation and
-reports what the person does through callbacks, keyed by the conversation's key.
+button, and an entry where Enter (or Send) sends, with an Attach button beside it and
+the upload bar above it while a file goes to this person. It shows the model's
+conversation and reports what the person does through callbacks, keyed by the
+conversation's key.
 
 What this module does not do: decide when a window opens or closes (the model's
 ``windows`` set does), or send anything.
@@ -18,6 +20,7 @@ from tkinter import ttk
 
 from chinwag.client.lines import Conversation, Line
 from chinwag.client.model import ChatModel
+from chinwag.gui.files_view import UploadBar
 from chinwag.gui.message_view import MessageView, input_row
 from chinwag.gui.theme import Palette
 
@@ -36,6 +39,8 @@ class PrivateWindow(tk.Toplevel):
         on_close: Callable[[str], None],
         on_focus: Callable[[str], None],
         open_url: Callable[[str], None],
+        on_attach: Callable[[str], None] | None = None,
+        on_cancel_upload: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(master)
         self.model = model
@@ -59,7 +64,12 @@ class PrivateWindow(tk.Toplevel):
 
         bottom = ttk.Frame(self, padding=(10, 6, 10, 8))
         bottom.pack(side="bottom", fill="x")
-        self.entry, self.send_button = input_row(bottom, fonts["text"], lambda: self._send(None))
+        attach = (lambda: on_attach(self.key)) if on_attach is not None else None
+        self.entry, self.send_button = input_row(
+            bottom, fonts["text"], lambda: self._send(None), attach
+        )
+        self.attach_button = bottom.nametowidget("attach") if attach else None
+        self.upload_bar = UploadBar(self, on_cancel_upload, above=bottom)
 
         self.messages = MessageView(self, palette, fonts, open_url)
         self.messages.pack(side="top", fill="both", expand=True)
@@ -80,6 +90,9 @@ class PrivateWindow(tk.Toplevel):
         if self.title() != title:
             self.title(title)
         self.heading.configure(text=self.model.header(self.key)[0])
+
+    def show_upload_bar(self, shown: bool) -> UploadBar:
+        return self.upload_bar.show(shown)
 
     def append(self, lines: list[Line]) -> None:
         self.messages.append(lines)

@@ -11,6 +11,7 @@ a server that takes no files) is explained there instead. One upload at a time.
 from __future__ import annotations
 
 import queue
+import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,13 +42,15 @@ class FileSharing:
         model: Callable[[], ChatModel],
         client: Callable[[], Connection | None],
         show: Callable[[Update], None],
-        bar: Callable[[bool], UploadBar | None],
+        bar: Callable[[bool, str], UploadBar | None],
         inline: InlineFiles,
     ) -> None:
         self.model_of = model  # the app makes a new model per connection
         self.client = client
         self.show = show
-        self.bar = bar  # bar(True) shows the upload bar and returns it; bar(False) hides it
+        # bar(True, key) shows the upload bar of the window conversation key is shown in
+        # and returns it; bar(False, key) hides it.
+        self.bar = bar
         self.inline = inline
         self.host: FileHost | None = None
         self.fingerprint = ""
@@ -73,17 +76,18 @@ class FileSharing:
 
     # -- starting and stopping ---------------------------------------------------------------
 
-    def choose(self, key: str | None = None) -> None:
-        """The attach button: pick a file, then send it."""
-        path = files_view.ask_open_path(self.inline.root)
+    def choose(self, key: str | None = None, parent: tk.Misc | None = None) -> None:
+        """The attach button: pick a file (the dialog over ``parent``, else the main
+        window), then send it."""
+        path = files_view.ask_open_path(parent or self.inline.root)
         if path:
-            self.start(path, key)
+            self.start(path, key, parent)
 
-    def start(self, path_text: str, key: str | None = None) -> bool:
+    def start(self, path_text: str, key: str | None = None, parent: tk.Misc | None = None) -> bool:
         """Send the file at ``path_text`` to conversation ``key`` (the current one)."""
         key = self.model.current if key is None else key
         if not path_text:
-            self.choose(key)
+            self.choose(key, parent)
             return True
         path = Path(path_text).expanduser()
         problem = ""
@@ -104,7 +108,7 @@ class FileSharing:
         assert client is not None
         self.pending = _Pending(path, key)
         client.raw("FILETOKEN")
-        bar = self.bar(True)
+        bar = self.bar(True, key)
         if bar is not None:
             bar.started(path.name)
         return True
@@ -121,8 +125,8 @@ class FileSharing:
         if self.upload is not None:
             self.upload.cancel()
         elif self.pending is not None:
-            self.pending = None
-            self.bar(False)
+            key, self.pending = self.pending.key, None
+            self.bar(False, key)
 
     # -- progress and the outcome (Tk thread) --------------------------------------------
 
@@ -137,12 +141,12 @@ class FileSharing:
             if upload is None:
                 continue
             if isinstance(report, Progress):
-                bar = self.bar(True)
+                bar = self.bar(True, self.upload_key)
                 if bar is not None:
                     bar.progress(report.sent, report.total)
                 continue
             self.upload = None
-            self.bar(False)
+            self.bar(False, self.upload_key)
             self._finished(upload, report)
         while True:
             try:
