@@ -10,18 +10,17 @@ from chinwag.errors import LocalError
 from chinwag.storage.files import FileRecord, FileStore
 from chinwag.storage.schema import SCHEMA_VERSION
 from chinwag.storage.sqlite import SQLiteStorage
+from chinwag.web.files import CONTENT_HASH, content_hash
 
 
 def put(store: FileStore, tmp: Path, file_id: str, data: bytes, who: str, at: float) -> FileRecord:
-    import hashlib
-
     temp = store.blobs.tmp / f"{file_id}.part"
     temp.write_bytes(data)
     thumb = tmp / f"{file_id}.thumb"
     thumb.write_bytes(b"thumb")
     rec = FileRecord(
-        file_id, hashlib.sha256(data).hexdigest(), "n", "text/plain", len(data), who, None, "ip",
-        at, "image/jpeg",
+        file_id, content_hash().update(data).hexdigest(), "n", "text/plain", len(data), who,
+        None, "ip", at, "image/jpeg", CONTENT_HASH,
     )  # fmt: skip
     store.add(rec, temp, thumb)
     return rec
@@ -37,13 +36,13 @@ def test_same_bytes_are_stored_once_and_outlive_one_delete(
 ) -> None:
     a = put(store, tmp_path, "a" * 16, b"same", "alice", 1.0)
     put(store, tmp_path, "b" * 16, b"same", "bob", 2.0)
-    blob = store.blobs.path(a.sha256)
+    blob = store.blobs.path(a.digest)
     assert blob.read_bytes() == b"same"
     assert not list(store.blobs.tmp.iterdir())
     assert store.delete("a" * 16) == a
     assert blob.exists()
     store.delete("b" * 16)
-    assert not blob.exists() and not store.blobs.thumb_path(a.sha256).exists()
+    assert not blob.exists() and not store.blobs.thumb_path(a.digest).exists()
     assert store.delete("b" * 16) is None
 
 

@@ -4,7 +4,6 @@ chat keeps flowing meanwhile: messages sent during the upload all arrive, none l
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 import threading
@@ -12,6 +11,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from blake3 import blake3
+
+from chinwag.web.files import content_hash
 from tests.support import TIMEOUT, LineClient, started_server_ports, wait_until
 from tests.web.conftest import request
 
@@ -38,7 +40,7 @@ def up(url: str, proc: subprocess.Popen[bytes]) -> bool:
         return False
 
 
-def body(digest: hashlib._Hash) -> Iterator[bytes]:
+def body(digest: blake3) -> Iterator[bytes]:
     block = bytes(range(256)) * 4096  # 1 MiB, made once
     for i in range(UPLOAD // MIB):
         chunk = block[i % 256 :] + block[: i % 256]
@@ -76,7 +78,7 @@ def test_a_200_mib_upload_streams_and_chat_keeps_flowing(tmp_path: Path) -> None
         assert request(f"http://127.0.0.1:{http}/upload", b"warm-up", method="POST")[0] == 201
         before = rss(proc.pid, "VmRSS")
 
-        digest = hashlib.sha256()
+        digest = content_hash()
         result: list[tuple[int, dict[str, str], bytes]] = []
         uploader = threading.Thread(
             target=lambda: result.append(

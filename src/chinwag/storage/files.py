@@ -1,8 +1,9 @@
 """Uploaded files: their metadata in SQLite, their bytes in a content-addressed folder.
 
-:class:`FileIndex` is the SQL (the ``files`` table, migration 4); :class:`Blobs` is the
-folder ``<data dir>/files``: each distinct content once, named by its SHA-256
-(``ab/abcdef...``), thumbnails beside it (``ab/abcdef....thumb``), uploads in progress
+:class:`FileIndex` is the SQL (the ``files`` table, migrations 4 and 7); :class:`Blobs`
+is the folder ``<data dir>/files``: each distinct content once, named by its digest (64
+hex digits, ``ab/abcdef...``: BLAKE3, or SHA-256 for files stored before migration 7;
+the row says which), thumbnails beside it (``ab/abcdef....thumb``), uploads in progress
 in ``tmp/``. Both are blocking: the web service calls them from a worker thread.
 Neither decides anything (limits, types, who may upload): that is the web service's.
 """
@@ -26,7 +27,7 @@ FILES_DIR = "files"
 @dataclass(frozen=True, slots=True)
 class FileRecord:
     id: str
-    sha256: str
+    digest: str  # hex digest of the bytes: their name on disk
     name: str
     mime: str
     size: int
@@ -35,6 +36,7 @@ class FileRecord:
     address: str
     uploaded: float
     thumb: str | None  # the thumbnail's type (image/jpeg, image/png), when there is one
+    algorithm: str  # the hash that made ``digest`` ("blake3", "sha256")
 
 
 def open_db(path: Path) -> sqlite3.Connection:
@@ -49,7 +51,7 @@ def open_db(path: Path) -> sqlite3.Connection:
     return db
 
 
-_COLUMNS = "id, sha256, name, mime, size, uploader, account, address, uploaded, thumb"
+_COLUMNS = "id, digest, name, mime, size, uploader, account, address, uploaded, thumb, algorithm"
 
 
 class FileIndex:
@@ -69,10 +71,10 @@ class FileIndex:
     def add(self, rec: FileRecord) -> None:
         with self.lock:
             self.db.execute(
-                f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     rec.id,
-                    rec.sha256,
+                    rec.digest,
                     rec.name,
                     rec.mime,
                     rec.size,
@@ -81,6 +83,7 @@ class FileIndex:
                     rec.address,
                     rec.uploaded,
                     rec.thumb,
+                    rec.algorithm,
                 ),
             )
 
@@ -116,10 +119,10 @@ class FileIndex:
             ).fetchall()
         return [FileRecord(*r) for r in rows]
 
-    def in_use(self, sha256: str) -> bool:
+    def in_use(self, digest: str) -> bool:
         """Whether any file still has these bytes (so they must stay on disk)."""
         with self.lock:
-            row = self.db.execute("SELECT 1 FROM files WHERE sha256 = ? LIMIT 1", (sha256,))
+            row = self.db.execute("SELECT 1 FROM files WHERE digest = ? LIMIT 1", (digest,))
             return row.fetchone() is not None
 
     def usage(self, uploader: str | None = None) -> int:
@@ -156,17 +159,17 @@ class Blobs:
     def in_dir(cls, data_dir: Path) -> Blobs:
         return cls(data_dir / FILES_DIR)
 
-    def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
-            raise LocalError(f"not a SHA-256 digest: {sha256!r}")
-        return self.root / sha256[:2] / sha256
+    def path(self, digest: str) -> Path:
+        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+            raise LocalError(f"not a 32-byte hex digest: {digest!r}")
+        return self.root / digest[:2] / digest
 
-    def thumb_path(self, sha256: str) -> Path:
-        return self.path(sha256).with_suffix(".thumb")
+    def thumb_path(self, digest: str) -> Path:
+        return self.path(digest).with_suffix(".thumb")
 
-    def commit(self, temp: Path, sha256: str) -> Path:
+    def commit(self, temp: Path, digest: str) -> Path:
         """Move a finished upload into place (dropping it when the content is known)."""
-        final = self.path(sha256)
+        final = self.path(digest)
         if final.exists():
             temp.unlink()
             return final
@@ -174,8 +177,8 @@ class Blobs:
         os.replace(temp, final)
         return final
 
-    def remove(self, sha256: str) -> None:
-        for p in (self.path(sha256), self.thumb_path(sha256)):
+    def remove(self, digest: str) -> None:
+        for p in (self.path(digest), self.thumb_path(digest)):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
 
@@ -195,17 +198,17 @@ class FileStore:
     def add(self, rec: FileRecord, temp: Path, thumb: Path | None) -> None:
         """Store an upload: its bytes (from ``temp``), its thumbnail, then its row."""
         with _STORE_LOCK:
-            self.blobs.commit(temp, rec.sha256)
+            self.blobs.commit(temp, rec.digest)
             if thumb is not None:
-                os.replace(thumb, self.blobs.thumb_path(rec.sha256))
+                os.replace(thumb, self.blobs.thumb_path(rec.digest))
             self.index.add(rec)
 
     def delete(self, file_id: str) -> FileRecord | None:
         """Remove a file; its bytes go too once no other file has them."""
         with _STORE_LOCK:
             rec = self.index.delete(file_id)
-            if rec is not None and not self.index.in_use(rec.sha256):
-                self.blobs.remove(rec.sha256)
+            if rec is not None and not self.index.in_use(rec.digest):
+                self.blobs.remove(rec.digest)
         return rec
 
     def expire(self, before: float) -> list[FileRecord]:

@@ -146,6 +146,14 @@ MIGRATIONS: list[str] = [
         rows TEXT NOT NULL             -- their columns, NUL-separated (staging.encode)
     );
     """,
+    # 7: files are named by a digest that says which hash made it: SHA-256 for those
+    # stored so far, BLAKE3 for new ones (chinwag.web.files.CONTENT_HASH).
+    """
+    ALTER TABLE files RENAME COLUMN sha256 TO digest;
+    ALTER TABLE files ADD COLUMN algorithm TEXT NOT NULL DEFAULT 'sha256';
+    DROP INDEX files_by_sha256;
+    CREATE INDEX files_by_digest ON files (digest);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
