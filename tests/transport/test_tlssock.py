@@ -140,7 +140,12 @@ class TestTLSTransport:
             while "pause" not in proto.events:
                 await asyncio.sleep(0.01)
             assert transport.get_write_buffer_size() > 64 * 1024
+            waiting = transport.get_write_buffer_size()
+            transport.write(b"tail-1\n")  # behind what waits, in order
+            transport.write(bytearray(b"tail-2\n"))
+            assert transport.get_write_buffer_size() == waiting + 14
             assert await reader.readexactly(len(burst)) == burst
+            assert await reader.readexactly(14) == b"tail-1\ntail-2\n"
             while "resume" not in proto.events:
                 await asyncio.sleep(0.01)
             assert transport.get_write_buffer_size() == 0

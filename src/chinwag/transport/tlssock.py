@@ -189,19 +189,25 @@ class TLSTransport(asyncio.Transport):
     # -- writing -------------------------------------------------------------------------
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._sock is None or self._closing or not data:
+        sock = self._sock
+        if sock is None or self._closing or not data:
             return
-        chunk = bytes(data)
-        if self._inflight is not None:
+        if self._inflight is None:  # the usual case: straight to OpenSSL and the socket
+            try:
+                sock.write(data)
+                return
+            except ssl.SSLWantWriteError:
+                self._inflight = bytes(data)  # partly encrypted: OpenSSL wants it again
+                self._queued += len(data)
+                self._set_writer(True)
+            except (ssl.SSLError, OSError, ValueError) as exc:
+                self._shut(exc)
+                return
+        else:
             if self._queue is None:
                 self._queue = []
-            self._queue.append(chunk)
-            self._queued += len(chunk)
-            self._check_high()
-            return
-        self._queued += len(chunk)
-        self._inflight = chunk
-        self._flush()
+            self._queue.append(bytes(data))
+            self._queued += len(data)
         self._check_high()
 
     def _flush(self) -> None:
