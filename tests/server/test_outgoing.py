@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from chinwag.proto.limits import LINE_BYTES
 from chinwag.proto.message import parse
+from chinwag.server.caps import TAG_TIME
 from chinwag.server.outgoing import Outgoing, fit_line
 from chinwag.transport.runner import ServerRunner
 from tests.server.harness import Harness
@@ -98,3 +100,21 @@ def test_over_real_sockets_a_510_byte_line_arrives_in_512(server: ServerRunner) 
     finally:
         listener.close()
         talker.close()
+
+
+class TestServerTime:
+    """The time tag is formatted only when a recipient needs it, but always shows the
+    moment the message was made."""
+
+    def test_given_time(self) -> None:
+        out = Outgoing("PRIVMSG", ("#a", "hi"), SOURCE, at=1_700_000_000.123)
+        assert out.line_for(TAG_TIME).startswith(b"@time=2023-11-14T22:13:20.123Z :")
+        assert out.line_for(0) == f":{SOURCE} PRIVMSG #a :hi\r\n".encode()
+
+    def test_time_of_making_not_of_sending(self) -> None:
+        before = time.time()
+        out = Outgoing("PRIVMSG", ("#a", "hi"), SOURCE)
+        after = time.time()
+        time.sleep(0.02)
+        stamp = datetime.strptime(out.time_tag, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        assert int(before * 1000) / 1000 <= stamp.timestamp() <= after

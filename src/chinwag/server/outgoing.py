@@ -58,14 +58,15 @@ class Outgoing:
     """One message for many recipients, serialized once per tag mask."""
 
     __slots__ = (
+        "_time_tag",
         "account",
+        "at",
         "body",
         "cache",
         "command",
         "msg_tags",
         "params",
         "source",
-        "time_tag",
     )
 
     def __init__(
@@ -80,11 +81,20 @@ class Outgoing:
         self.command = command
         self.body, self.params = fit_line(command, params, source)
         self.source = source
-        self.time_tag = server_time(at)
+        # The server-time tag is formatted when a recipient first needs it (often none do).
+        self.at = time.time() if at is None else at
+        self._time_tag = ""
         # Tags only message-tags recipients see: msgid and relayed client-only tags.
         self.msg_tags = msg_tags
         self.account = account  # the sender's account (account-tag recipients see it)
         self.cache: dict[int, bytes] = {}
+
+    @property
+    def time_tag(self) -> str:
+        """IRCv3 server-time value of the message's time."""
+        if not self._time_tag:
+            self._time_tag = server_time(self.at)
+        return self._time_tag
 
     def tags_for(self, mask: int) -> dict[str, str]:
         tags: dict[str, str] = {}
