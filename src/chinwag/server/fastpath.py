@@ -11,8 +11,8 @@ list. Anything else returns False and takes the ordinary path
 the recipient; a test sends the same lines both ways.
 
 In the ``dm`` benchmark it cut the server's CPU per round trip from about 40 to 25 µs
-(docs/tuning.md). What it does not do: channels, several targets, or anything that needs
-a reply (errors come from the full path).
+(docs/benchmarks.md, "Profile and tuning"). What it does not do: channels, several
+targets, or anything that needs a reply (errors come from the full path).
 """
 
 from __future__ import annotations
