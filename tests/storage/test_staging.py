@@ -94,6 +94,13 @@ class TestStaged:
         db.flush()  # 2 + 2 > 3: the staged two and these two, straight in, in order
         assert counts(db.path) == (4, 0) and db.staged == []  # type: ignore[arg-type]
         assert [m.text for m in db.history(["#a"], Window())] == ["t0", "t1", "t2", "t3"]
+        db.append("#a", msg(4))
+        db.flush()  # the burst goes on: still straight in
+        assert counts(db.path) == (5, 0)  # type: ignore[arg-type]
+        db.unstage()  # calm (the writer's call): staging again
+        db.append("#a", msg(5))
+        db.flush()
+        assert counts(db.path) == (5, 1)  # type: ignore[arg-type]
 
     def test_a_message_that_cannot_be_encoded_goes_straight_in(self, db: SQLiteStorage) -> None:
         db.append("#a", msg(1, text="a\0b"))

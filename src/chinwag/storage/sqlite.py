@@ -105,6 +105,7 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
         self.queue: list[Op] = []
         self.inflight: list[Op] = []
         self.staged: list[Op] = []
+        self.straight = False  # a burst outgrew the stage: write straight until it is calm
         self.dropped = 0  # operations dropped because the queue overflowed
         self.lock = threading.Lock()  # guards queue, inflight and dropped
         self.room_queue: dict[str, Room | None] = {}
@@ -207,11 +208,9 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
         encoded, move what is staged into history and apply everything in order.
         Returns the messages staged, or None when nothing stays staged."""
         msgs = [op for op in ops if op[0] == "msg"]
-        if (
-            msgs
-            and len(self.staged) + len(msgs) <= staging.STAGE_MAX
-            and all(name != "redact" for name, _ in ops)
-        ):
+        if msgs and len(self.staged) + len(msgs) > staging.STAGE_MAX:
+            self.straight = True  # staging again now would only move them twice
+        if msgs and not self.straight and all(name != "redact" for name, _ in ops):
             text = staging.encode([payload[:2] for _, payload in msgs])
             if text is not None:
                 staging.stage(self.db, text, len(msgs))
@@ -255,8 +254,9 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
 
     def unstage(self) -> int:
         """Move the staged messages into the history table (the writer does this when
-        chat is calm); returns how many moved."""
+        chat is calm, and staging starts again); returns how many moved."""
         with self.write_lock:
+            self.straight = False
             with self.lock:
                 if not self.staged:
                     return 0

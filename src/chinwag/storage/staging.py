@@ -28,7 +28,8 @@ from typing import Any
 from chinwag.storage.base import StoredMessage
 
 # Staged messages at most: reads merge them from memory, so this bounds what a read
-# scans (a few ms) and what memory holds. A longer burst is written straight.
+# scans (a few ms) and what memory holds. A longer burst is written straight, from then
+# until chat is calm again.
 STAGE_MAX = 20_000
 FIELDS = 9
 
