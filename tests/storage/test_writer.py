@@ -89,6 +89,19 @@ class TestCadence:
         assert on_disk(tmp_path / DB_FILE) == 2
         storage.close()
 
+    def test_counts_its_cpu_per_write_and_logs_it_at_shutdown(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        storage = SQLiteStorage(tmp_path / DB_FILE)
+        writer = HistoryWriter(storage, interval=3600.0, prune_every=0)
+        for i in range(50):
+            storage.append("#a", msg(i))
+        with caplog.at_level("INFO", logger="chinwag.storage"):
+            writer.close()
+        storage.close()
+        assert writer.total == 50 and writer.commit_cpu > 0
+        assert "history writer: 50 writes in 1 commits" in caplog.text
+
     def test_prunes_at_start(self, tmp_path: Path) -> None:
         storage = SQLiteStorage(tmp_path / DB_FILE)
         storage.append("#a", msg(1))  # from 1970: past any retention

@@ -152,7 +152,8 @@ class HistoryWriter:
             log.error("%d history writes could not be saved at shutdown", self.storage.pending())
         if self.total:
             log.info(
-                "history writer: %d writes in %d commits, %.2f µs of CPU each",
+                "history writer: %d writes in %d commits, %.2f µs of CPU each (in commits;"
+                " moving staged messages and the search index come later, when calm)",
                 self.total,
                 self.commits,
                 self.commit_cpu / self.total * 1e6,
