@@ -63,3 +63,18 @@ def test_local_fanout_skips_the_sender() -> None:
     h.server.fanout.channel_message(channel, channel.members, out, a)
     assert h.lines(a) == []
     assert h.lines(b) == [Message.of("PRIVMSG", "#lobby", "x", source=a.source)]
+
+
+def test_members_get_the_line_for_their_own_capabilities_in_any_order() -> None:
+    # Members join in an order that makes the tag mask change from one to the next.
+    h = Harness()
+    a = h.connect("alice")
+    capsets = [(), ("server-time",), (), ("message-tags",), ("server-time",), (), ()]
+    members = [h.connect(f"m{i}", caps) for i, caps in enumerate(capsets)]
+    h.clear(a, *members)
+    h.send(a, "PRIVMSG #lobby :hi")
+    for member, caps in zip(members, capsets, strict=True):
+        [line] = h.lines(member)
+        assert line.params == ("#lobby", "hi") and line.source == a.source
+        assert ("time" in line.tags) == ("server-time" in caps)
+        assert ("msgid" in line.tags) == ("message-tags" in caps)

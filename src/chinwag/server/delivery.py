@@ -160,15 +160,18 @@ class Delivery:
         """Fan one message out to many users: the hot path of the server.
 
         Each distinct tag mask is serialized once (``Outgoing.line_for``); per recipient
-        there is one dict lookup and one list append. The send queue is checked when
-        the output is flushed, not here.
+        there is a comparison with the previous recipient's mask (a dict lookup only
+        when it differs: members with the same capabilities often come in runs) and one
+        list append. The send queue is checked when the output is flushed, not here.
         """
         capturing = self.capturing
         dirty = self.dirty
-        lines: dict[int, bytes] = {}
         if self.backlog and self.reading is not None:  # rare: someone is backlogged
             users = list(users)
             self.hold(self.reading, users)
+        lines: dict[int, bytes] = {}
+        last_mask = -1
+        data = b""
         for u in users:
             if u is skip or u.closed:
                 continue
@@ -176,9 +179,11 @@ class Delivery:
                 self.deliver_to(u, out)
                 continue
             mask = u.tagmask
-            data = lines.get(mask)
-            if data is None:
-                data = lines[mask] = out.line_for(mask)
+            if mask != last_mask:
+                got = lines.get(mask)
+                if got is None:
+                    got = lines[mask] = out.line_for(mask)
+                data, last_mask = got, mask
             queue = u.out
             if not queue:
                 if not dirty:
