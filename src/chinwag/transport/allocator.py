@@ -20,7 +20,7 @@ import ctypes
 import os
 
 MIB = 1024 * 1024
-TRIM_BYTES = 32 * MIB  # free heap top kept, not given back (glibc's default: 128 KiB)
+TRIM_BYTES = 4 * MIB  # free heap top kept, not given back (glibc's default: 128 KiB)
 MMAP_BYTES = 4 * MIB  # blocks up to this come from the heap (default: 128 KiB, adaptive)
 M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
 M_MMAP_THRESHOLD = -3
