@@ -37,6 +37,7 @@ from chinwag.storage.files import FileRecord, FileStore
 from chinwag.web import images
 from chinwag.web.app import CONTEXT, WebContext, url_host
 from chinwag.web.auth import Uploader, authenticate
+from chinwag.web.sendfile import SendfileResponse
 from chinwag.web.sniff import (
     SNIFF_BYTES,
     THUMBNAIL_TYPES,
@@ -331,11 +332,11 @@ def disposition(kind: str, name: str) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
-async def download(request: web.Request) -> web.FileResponse:
+async def download(request: web.Request) -> SendfileResponse:
     rec = await asyncio.get_running_loop().run_in_executor(None, _record, request)
     path = request.app[STORE].blobs.path(rec.digest)
     kind = "inline" if is_inline(rec.mime) else "attachment"
-    return web.FileResponse(
+    return SendfileResponse(
         path,
         chunk_size=SEND_BYTES,
         headers={
@@ -347,11 +348,11 @@ async def download(request: web.Request) -> web.FileResponse:
     )
 
 
-async def thumbnail(request: web.Request) -> web.FileResponse:
+async def thumbnail(request: web.Request) -> SendfileResponse:
     rec = await asyncio.get_running_loop().run_in_executor(None, _record, request)
     if rec.thumb is None:
         raise web.HTTPNotFound(text="no thumbnail for this file\n")
-    return web.FileResponse(
+    return SendfileResponse(
         request.app[STORE].blobs.thumb_path(rec.digest),
         headers={
             hdrs.CONTENT_TYPE: rec.thumb,
