@@ -155,13 +155,18 @@ def test_lower_floors_do_not_load_higher_ones(module: str, must_not_load: tuple[
     assert not loaded & set(must_not_load), f"{module} loads {loaded & set(must_not_load)}"
 
 
-def runtime_imports(path: Path, module: str) -> set[str]:
-    """The chinwag modules ``module`` imports when it runs (not under TYPE_CHECKING)."""
+def runtime_imports(path: Path, module: str, *, typing_too: bool = False) -> set[str]:
+    """The chinwag modules ``module`` imports when it runs (not under TYPE_CHECKING),
+    and with ``typing_too`` those it imports for type hints as well."""
     tree = ast.parse(path.read_text())
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     found: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if (
+            not typing_too
+            and isinstance(node, ast.If)
+            and "TYPE_CHECKING" in ast.unparse(node.test)
+        ):
             node.body = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -177,12 +182,15 @@ def runtime_imports(path: Path, module: str) -> set[str]:
 
 
 def test_the_server_package_has_no_import_cycle() -> None:
+    """Not at run time, and not through type hints either: the core's helpers type their
+    ``server`` against ``chinwag.server.view.CoreView``, not the core itself."""
     names = [m for m in core_modules() if m.startswith("chinwag.server")]
     graph: dict[str, set[str]] = {}
     for name in names:
         spec = importlib.util.find_spec(name)
         assert spec is not None and spec.origin is not None
-        graph[name] = runtime_imports(Path(spec.origin), name) & set(names) - {name}
+        found = runtime_imports(Path(spec.origin), name, typing_too=True)
+        graph[name] = found & set(names) - {name}
     # Parent packages are imported first by Python; that edge is not a cycle.
     for name, edges in graph.items():
         edges -= {p for p in names if name.startswith(p + ".")}
@@ -213,3 +221,4 @@ def test_the_cycle_check_sees_a_cycle(tmp_path: Path) -> None:
     found = runtime_imports(source, "chinwag.server.m")
     assert {"chinwag.server.state", "chinwag.server.outgoing"} <= found
     assert "chinwag.server.core" not in found
+    assert "chinwag.server.core" in runtime_imports(source, "chinwag.server.m", typing_too=True)

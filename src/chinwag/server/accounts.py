@@ -38,7 +38,7 @@ from chinwag.server.outgoing import Outgoing
 from chinwag.server.state import User
 
 if TYPE_CHECKING:
-    from chinwag.server.core import Server
+    from chinwag.server.view import CoreView
     from chinwag.storage.base import Account
 
 log = logging.getLogger("chinwag.server")
@@ -80,7 +80,7 @@ def is_loopback(ip: str) -> bool:
 
 
 class AccountService:
-    def __init__(self, server: Server, worker: Worker | None = None) -> None:
+    def __init__(self, server: CoreView, worker: Worker | None = None) -> None:
         self.server = server
         self.worker: Worker = worker or run_inline
         # How to rename someone whose grace ran out: NICK's logic, wired in by

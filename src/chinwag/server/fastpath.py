@@ -29,14 +29,14 @@ from chinwag.server.outgoing import Outgoing
 from chinwag.server.state import User
 
 if TYPE_CHECKING:
-    from chinwag.server.core import Server
+    from chinwag.server.view import CoreView
 
 # A target that is a status prefix, a mask or a channel other than "#..." takes the full
 # path.
 _NOT_A_NICK = frozenset("#&@+~!%$:*")
 
 
-def relay_direct(server: Server, user: User, text: str) -> bool:
+def relay_direct(server: CoreView, user: User, text: str) -> bool:
     """Relay ``text`` (a whole line, decoded, without CRLF) if it is a simple private or
     room message; True when it was handled here."""
     if text.startswith("PRIVMSG "):
@@ -91,7 +91,7 @@ def relay_direct(server: Server, user: User, text: str) -> bool:
     return True
 
 
-def _to_room(server: Server, user: User, verb: str, target: str, body: str) -> bool:
+def _to_room(server: CoreView, user: User, verb: str, target: str, body: str) -> bool:
     """A message from a member of an existing room whom nothing there can stop (no
     moderation without voice, no bans to check): relayed to the room and kept, as
     :mod:`chinwag.server.commands.messaging` would."""

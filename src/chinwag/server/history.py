@@ -30,7 +30,7 @@ from chinwag.server.state import User
 from chinwag.storage.base import REPLAY_MARK, StoredMessage, conversation_key
 
 if TYPE_CHECKING:
-    from chinwag.server.core import Server
+    from chinwag.server.view import CoreView
 
 MS = 0.000999  # a timestamp covers [T, T + MS]: the rest of its millisecond
 # Client tags that make a TAGMSG part of history (IRCv3 react and reply, draft and final
@@ -86,11 +86,11 @@ def keeps_tagmsg(client_tags: dict[str, str] | None) -> bool:
     return bool(client_tags) and not KEPT_TAGMSG_TAGS.isdisjoint(client_tags or ())
 
 
-def party(server: Server, user: User) -> str:
+def party(server: CoreView, user: User) -> str:
     return server.fold(user.account) if user.account else "~" + user.folded
 
 
-def private_keys(server: Server, me: User, name: str) -> list[str]:
+def private_keys(server: CoreView, me: User, name: str) -> list[str]:
     """The conversation keys between ``me`` (logged in) and whoever ``name`` is or was:
     the account of that name, the guest of that nick, and whoever holds the nick now."""
     mine = party(server, me)
@@ -109,7 +109,7 @@ def other_party(key: str, mine: str) -> str:
     return other.removeprefix("~")
 
 
-def record_private(server: Server, user: User, other: User, stored: StoredMessage) -> None:
+def record_private(server: CoreView, user: User, other: User, stored: StoredMessage) -> None:
     """Keep a private message when private history is on and a party is logged in."""
     lim = server.limits
     if server.storage is None or not lim.private_history or not lim.keep_history:
@@ -120,13 +120,13 @@ def record_private(server: Server, user: User, other: User, stored: StoredMessag
     server.storage.append(conversation_key(*parties), stored, parties)
 
 
-def _replay_who(server: Server, user: User) -> tuple[str, bool]:
+def _replay_who(server: CoreView, user: User) -> tuple[str, bool]:
     if user.account:
         return server.fold(user.account), True
     return f"~{user.folded}@{user.ip}", False
 
 
-def last_seen(server: Server, user: User, key: str) -> float | None:
+def last_seen(server: CoreView, user: User, key: str) -> float | None:
     """When the join replay last brought ``user`` up to date on ``key`` (None: never)."""
     who, persistent = _replay_who(server, user)
     if persistent:
@@ -137,7 +137,7 @@ def last_seen(server: Server, user: User, key: str) -> float | None:
     return seen
 
 
-def mark_seen(server: Server, user: User, key: str) -> None:
+def mark_seen(server: CoreView, user: User, key: str) -> None:
     """``user`` has seen everything in ``key`` up to now (a replay, or leaving a room)."""
     who, persistent = _replay_who(server, user)
     at = now_ms()
@@ -166,7 +166,7 @@ def stored_tags(user: User, m: StoredMessage) -> dict[str, str]:
     return tags
 
 
-def deliver_offline(server: Server, user: User) -> None:
+def deliver_offline(server: CoreView, user: User) -> None:
     """Hand over the private messages that waited for ``user``'s account, with their
     original time (in the text too, for clients without server-time)."""
     if server.storage is None or not user.account:

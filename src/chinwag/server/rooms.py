@@ -21,11 +21,11 @@ from chinwag.server.state import Channel, User
 from chinwag.storage.base import Room
 
 if TYPE_CHECKING:
-    from chinwag.server.core import Server
+    from chinwag.server.view import CoreView
 
 
 class RoomBook:
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: CoreView) -> None:
         self.server = server
         storage = server.storage
         loaded = storage.load_rooms() if storage is not None else []
