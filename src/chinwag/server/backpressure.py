@@ -25,8 +25,8 @@ import time
 from collections.abc import Iterable
 from typing import Protocol
 
-from chinwag.proto.limits import Limits
 from chinwag.server.state import User
+from chinwag.server.view import CoreView
 
 # One event-loop turn can queue a whole read's worth of lines (up to 256 KiB with
 # uvloop, plus the prefixes we add) from each of a few senders for a reader before they
@@ -34,17 +34,12 @@ from chinwag.server.state import User
 TURN_ALLOWANCE = 1024 * 1024
 
 
-class CoreLike(Protocol):
-    """The part of the core that backpressure uses."""
+class CoreLike(CoreView, Protocol):
+    """The part of the core that backpressure uses, besides what every helper sees."""
 
-    limits: Limits
-    reading: User | None
-    # backlogged user -> (monotonic time of its last progress, bytes unsent then)
-    backlog: dict[User, tuple[float, int]]
     held: dict[User, set[User]]  # backlogged user -> senders it holds
     holds: dict[User, set[User]]  # held sender -> backlogged users holding it
     stuck: set[User]
-    doomed: list[tuple[User, str]]
 
     def _release(self, user: User) -> None: ...
 

@@ -16,33 +16,22 @@ or decide who gets a message (the handlers do).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Protocol
 
-from chinwag.proto.limits import LINE_BYTES, Limits
+from chinwag.proto.limits import LINE_BYTES
 from chinwag.server.caps import TAG_TIME
-from chinwag.server.config import ServerConfig
 from chinwag.server.outgoing import Outgoing, fit_line, server_time, tag_prefix
 from chinwag.server.state import User
+from chinwag.server.view import CoreView
 
 
-class CoreLike(Protocol):
-    """The part of the core that output uses."""
+class CoreLike(CoreView, Protocol):
+    """The part of the core that output uses, besides what every helper sees."""
 
-    config: ServerConfig
-    limits: Limits
-    dirty: list[User]
-    doomed: list[tuple[User, str]]
-    reading: User | None
-    backlog: dict[User, tuple[float, int]]
     capturing: User | None
-    on_dirty: Callable[[], None]
-
-    def hold(self, sender: User, recipients: Iterable[User]) -> None: ...
 
     def over_mark(self, user: User, unsent: int) -> None: ...
-
-    def quit(self, user: User, reason: str) -> None: ...
 
     def _push(self, user: User, data: bytes) -> None: ...
 
@@ -55,24 +44,11 @@ class CoreLike(Protocol):
         tags: dict[str, str],
     ) -> None: ...
 
-    def send(
-        self,
-        user: User,
-        command: str,
-        *params: str,
-        source: str | None = None,
-        tags: dict[str, str] | None = None,
-    ) -> None: ...
-
-    def numeric(self, user: User, code: str, *params: str) -> None: ...
-
     def deliver_to(self, user: User, out: Outgoing) -> None: ...
 
     def _outgoing_capture(
         self, user: User, out: Outgoing
     ) -> tuple[str, tuple[str, ...], str | None, dict[str, str]]: ...
-
-    def _reap(self) -> None: ...
 
 
 class Delivery:

@@ -16,30 +16,16 @@ from typing import Protocol
 
 from chinwag.errors import ProtocolError
 from chinwag.proto import numerics as N
-from chinwag.proto.limits import CLIENT_TAG_BYTES, LINE_BYTES, TAG_BYTES, Limits
+from chinwag.proto.limits import CLIENT_TAG_BYTES, LINE_BYTES, TAG_BYTES
 from chinwag.proto.message import Message, parse
 from chinwag.server.state import User
+from chinwag.server.view import CoreView
 
 
-class CoreLike(Protocol):
-    """The part of the core that input handling uses."""
+class CoreLike(CoreView, Protocol):
+    """The part of the core that input handling uses, besides what every helper sees."""
 
-    limits: Limits
     throttled: set[User]
-    dirty: list[User]
-
-    def numeric(self, user: User, code: str, *params: str) -> None: ...
-
-    def send(
-        self,
-        user: User,
-        command: str,
-        *params: str,
-        source: str | None = None,
-        tags: dict[str, str] | None = None,
-    ) -> None: ...
-
-    def quit(self, user: User, reason: str) -> None: ...
 
     def dispatch(self, user: User, msg: Message, raw: bytes = b"") -> None: ...
 

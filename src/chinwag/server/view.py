@@ -1,6 +1,6 @@
 """What the core's own helpers see of it: :class:`CoreView`, a Protocol of the
 :class:`~chinwag.server.core.Server` members that accounts, rooms, history and the fast
-path use.
+path use, and that the core's input and output mixins build their own views on.
 
 Those modules are imported by the core, so they must not import it back (not even for
 type hints: the import graph has no cycles, STYLE.md habit 13). They type their
@@ -38,6 +38,7 @@ class CoreView(Protocol):
     dirty: list[User]
     doomed: list[tuple[User, str]]
     reading: User | None
+    # backlogged user -> (monotonic time of its last progress, bytes unsent then)
     backlog: dict[User, tuple[float, int]]
     messages: int
     fanout: Fanout
@@ -49,6 +50,8 @@ class CoreView(Protocol):
     ) -> None: ...
 
     def find_user(self, nick: str) -> User | None: ...
+
+    def quit(self, user: User, reason: str) -> None: ...
 
     def new_msgid(self) -> str: ...
 
