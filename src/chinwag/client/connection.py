@@ -415,10 +415,9 @@ class Client:
 
     def _apply_sts_policy(self) -> None:
         """A strict-transport-security policy kept for this host: TLS on its port only."""
-        with contextlib.suppress(OSError):
-            policy = self.sts.get(self.host, time.time())
-            if policy is not None and not self.sts_required:
-                self.plan, self.sts_required = [(policy.port, True)], True
+        policy = self.sts.get(self.host, time.time())  # an unreadable file is no policy
+        if policy is not None and not self.sts_required:
+            self.plan, self.sts_required = [(policy.port, True)], True
 
     async def _connect(
         self, port: int, context: ssl.SSLContext | None
