@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -44,6 +47,28 @@ def test_proc_readings_of_this_process() -> None:
     rss = process_rss_bytes(os.getpid())
     assert cpu is not None and cpu >= 0
     assert rss is not None and rss > 1_000_000
+
+
+def test_another_process_cpu_in_nanoseconds_agrees_with_proc() -> None:
+    """Another process's CPU-time clock reads what /proc's clock ticks say, finer."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time\nt = time.process_time()\n"
+         "while time.process_time() - t < 0.3: pass\ninput()"],
+        stdin=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while (process_cpu_seconds(child.pid) or 0) < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        fine = process_cpu_seconds(child.pid)
+        with open(f"/proc/{child.pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    finally:
+        child.communicate(b"\n", timeout=10)
+    assert fine is not None and fine >= 0.3
+    assert abs(fine - ticks) < 0.05
+    assert fine != round(fine, 2)  # nanoseconds, not whole 10 ms ticks
 
 
 def test_proc_readings_of_a_missing_process() -> None:

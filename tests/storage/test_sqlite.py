@@ -169,7 +169,7 @@ class TestHistory:
         worker.start()
         try:
             assert writing.wait(TIMEOUT)
-            assert db.queue == [] and len(db.inflight) == 3
+            assert not db.queue and len(db.inflight) == 3
             add(db, "#a", 1, start=3)
             assert texts(db.history(["#a"], Window())) == [f"text {i}" for i in range(4)]
         finally:

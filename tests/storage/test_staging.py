@@ -42,7 +42,7 @@ class TestEncoding:
             "m1", 1764491234.123001, "#A", "n!u@h", None, "PRIVMSG", "", "hé \x01"
         )
         second = StoredMessage("m2", 0.1 + 0.2, "Bob", "x!y@z", "acct", "TAGMSG", "+a=👍", "")
-        text = staging.encode([("#a", first), ("a b", second)])
+        text = staging.encode([("msg", ("#a", first, None)), ("msg", ("a b", second, ("a", "b")))])
         assert text is not None
         assert staging.decode(text) == [
             ("m1", 1764491234.123001, "#a", "#A", "n!u@h", None, "PRIVMSG", "", "hé \x01"),
@@ -51,7 +51,7 @@ class TestEncoding:
 
     def test_a_nul_anywhere_refuses_the_batch(self) -> None:
         bad = StoredMessage("m", 1.0, "#a", "n!u@h", None, "NOTICE", "", "a\0b")
-        assert staging.encode([("#a", msg(1)), ("#a", bad)]) is None
+        assert staging.encode([("msg", ("#a", msg(1), None)), ("msg", ("#a", bad, None))]) is None
 
 
 class TestStaged:

@@ -444,18 +444,20 @@ class Server(Intake, Delivery, Backpressure, AdminControl):
         tags: str = "",
         *,
         store: bool = True,
+        source: str | None = None,
     ) -> None:
-        """Count a channel message and, if ``store``, keep it for history replay."""
+        """Count a channel message and, if ``store``, keep it for history replay.
+        ``source``: the sender's ``nick!user@host`` when the caller has it already."""
         self.messages += 1
         if store and self.storage is not None and self.limits.keep_history:
             stored = StoredMessage(
                 msgid,
                 time.time() if at is None else at,
                 channel.name,
-                user.source,
+                user.source if source is None else source,
                 user.account,
                 command,
                 tags,
                 text,
             )
-            self.storage.append(self.fold(channel.name), stored)
+            self.storage.append(channel.folded, stored)

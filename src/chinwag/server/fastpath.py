@@ -112,7 +112,11 @@ def _to_room(server: CoreView, user: User, verb: str, target: str, body: str) ->
         server.fanout.channel_message(channel, channel.members, out, user)
     finally:
         server.reading = None
-    server.record_message(channel, user, verb, out.params[-1], msgid, at, store=replayable(body))
+    # Plain text (no CTCP) is always kept: replayable() only for what starts with \x01.
+    keep = body[:1] != "\x01" or replayable(body)
+    server.record_message(
+        channel, user, verb, out.params[-1], msgid, at, store=keep, source=out.source
+    )
     if server.doomed:
         server._reap()
     return True

@@ -81,6 +81,7 @@ class CoreView(Protocol):
         tags: str = "",
         *,
         store: bool = True,
+        source: str | None = None,
     ) -> None: ...
 
     def _reap(self) -> None: ...

@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,9 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
             raise LocalError(f"cannot open database {where}: {exc}") from None
         # Operations not yet on disk: queued, and being written by a flush (inflight);
         # and messages on disk in the journal, not yet in the history table (staged).
-        self.queue: list[Op] = []
+        # The event loop appends to the queue without the lock (a deque's append and
+        # popleft are atomic): a channel message costs the loop one append.
+        self.queue: deque[Op] = deque()
         self.inflight: list[Op] = []
         self.staged: list[Op] = []
         self.straight = False  # a burst outgrew the stage: write straight until it is calm
@@ -128,15 +131,24 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
     # -- queued writes ----------------------------------------------------------------
 
     def _queue(self, op: Op) -> None:
-        with self.lock:
-            self.queue.append(op)
-            if len(self.queue) > self.max_queue:
-                over = len(self.queue) - self.max_queue
-                del self.queue[:over]
-                self.dropped += over
+        self.queue.append(op)
+        if len(self.queue) > self.max_queue:
+            with self.lock:
+                self._trim()
+
+    def _trim(self) -> None:
+        """Drop the oldest queued operations past ``max_queue`` (under the lock)."""
+        queue = self.queue
+        while len(queue) > self.max_queue:
+            queue.popleft()
+            self.dropped += 1
 
     def append(self, key: str, msg: StoredMessage, parties: tuple[str, str] | None = None) -> None:
-        self._queue(("msg", (key, msg, parties)))
+        queue = self.queue  # _queue, inlined: every channel message comes this way
+        queue.append(("msg", (key, msg, parties)))
+        if len(queue) > self.max_queue:
+            with self.lock:
+                self._trim()
 
     def redact(self, msgid: str) -> None:
         self._queue(("redact", msgid))
@@ -169,7 +181,8 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
         to the front of the queue (within ``max_queue``) and the error is raised.
         """
         with self.lock:
-            ops, self.queue = self.queue[:BATCH], self.queue[BATCH:]
+            take = self.queue.popleft
+            ops = [take() for _ in range(min(BATCH, len(self.queue)))]
             self.inflight = ops
         rooms = self.take_rooms()
         if not ops and not rooms:
@@ -191,11 +204,8 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
         except sqlite3.Error:
             self.requeue_rooms(rooms)
             with self.lock:
-                self.queue[:0] = ops
-                over = len(self.queue) - self.max_queue
-                if over > 0:
-                    del self.queue[:over]
-                    self.dropped += over
+                self.queue.extendleft(reversed(ops))
+                self._trim()
             raise
         finally:
             with self.lock:
@@ -207,18 +217,20 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
         apply the rest; or, when the batch redacts, would stage too many, or cannot be
         encoded, move what is staged into history and apply everything in order.
         Returns the messages staged, or None when nothing stays staged."""
+        # A burst is all channel messages: then ops are the messages, in one pass each.
         msgs = [op for op in ops if op[0] == "msg"]
+        others = ops if len(msgs) < len(ops) else []
         if msgs and len(self.staged) + len(msgs) > staging.STAGE_MAX:
             self.straight = True  # staging again now would only move them twice
-        if msgs and not self.straight and all(name != "redact" for name, _ in ops):
-            text = staging.encode([payload[:2] for _, payload in msgs])
+        if msgs and not self.straight and all(name != "redact" for name, _ in others):
+            text = staging.encode(msgs)
             if text is not None:
                 staging.stage(self.db, text, len(msgs))
-                for name, payload in ops:
+                for name, payload in others:
                     if name != "msg":
                         self._apply(name, payload)
-                    elif payload[2] is not None:
-                        self._conversation(payload[0], payload[2])
+                for _, (key, _m, parties) in [op for op in msgs if op[1][2] is not None]:
+                    self._conversation(key, parties)
                 return msgs
         if msgs or any(name == "redact" for name, _ in ops):
             staging.unstage(self.db)
@@ -507,7 +519,9 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
     def take_offline(self, account: str) -> list[StoredMessage]:
         with self.lock:
             waiting = [p[1] for n, p in self.queue if n == "offline" and p[0] == account]
-            self.queue = [(n, p) for n, p in self.queue if not (n == "offline" and p[0] == account)]
+            self.queue = deque(
+                (n, p) for n, p in self.queue if not (n == "offline" and p[0] == account)
+            )
             waiting += [p[1] for n, p in self.inflight if n == "offline" and p[0] == account]
             delivered = {
                 p[1]

@@ -41,16 +41,17 @@ INSERT_HISTORY = (
 Row = tuple[Any, ...]  # (msgid, at, target_key, target, sender, account, kind, tags, text)
 
 
-def encode(messages: Sequence[tuple[str, StoredMessage]]) -> str | None:
-    """The journal text of (target key, message) pairs; None when a column holds a NUL."""
+def encode(ops: Sequence[tuple[str, tuple[str, StoredMessage, Any]]]) -> str | None:
+    """The journal text of message operations (``("msg", (target key, message, _))``);
+    None when a column holds a NUL."""
     text = "\0".join(
         [
             f"{key}\0{m.msgid}\0{m.time!r}\0{m.target}\0{m.sender}\0{m.account or ''}\0"
             f"{m.kind}\0{m.tags}\0{m.text}"
-            for key, m in messages
+            for _, (key, m, _p) in ops
         ]
     )
-    if text.count("\0") != FIELDS * len(messages) - 1:
+    if text.count("\0") != FIELDS * len(ops) - 1:
         return None
     return text
 
