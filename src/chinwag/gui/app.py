@@ -45,7 +45,7 @@ from chinwag.gui.chat_view import ChatView
 from chinwag.gui.connect_view import ConnectView
 from chinwag.gui.files_view import InlineFiles, UploadBar
 from chinwag.gui.history import HistoryControls
-from chinwag.gui.private_window import PrivateWindow
+from chinwag.gui.private_window import PrivateWindow, destroy_all, sync_windows
 from chinwag.gui.trust_dialog import AskTrust, TrustDialog
 from chinwag.gui.uploads import FileSharing
 from chinwag.gui.urgency import set_urgent
@@ -295,33 +295,7 @@ class App:
 
     def _show_windows(self, update: Update) -> None:
         """Open, close and fill private windows so they match the model's ``windows``."""
-        model = self.model
-        wanted = {key: model.conversations[key] for key in model.windows}
-        for key, window in list(self.windows.items()):
-            # A conversation renamed by a nick change keeps its window under the new key.
-            new_key = next((k for k, c in wanted.items() if c is window.conversation), None)
-            del self.windows[key]
-            if new_key is None:
-                window.destroy()
-                continue
-            self.windows[new_key] = window
-            window.key = new_key
-            if new_key != key:
-                window.refresh_title()
-        for key in wanted:
-            existing = self.windows.get(key)
-            if existing is None:
-                self.windows[key] = self._open_window(key)
-            elif key in update.redraw:
-                existing.redraw()
-            else:
-                if key in update.restate:
-                    existing.messages.restate(update.restate[key])
-                if key in update.lines:
-                    existing.append(update.lines[key])
-                existing.refresh_title()  # its unread count
-        if update.focus_window in self.windows:
-            self.windows[update.focus_window].bring_up()
+        sync_windows(self.windows, self.model, update, self._open_window)
 
     def _open_window(self, key: str) -> PrivateWindow:
         window = PrivateWindow(
@@ -336,9 +310,7 @@ class App:
 
     def _close_windows(self) -> None:
         windows, self.windows = self.windows, {}
-        for window in windows.values():
-            with contextlib.suppress(tk.TclError):
-                window.destroy()
+        destroy_all(windows.values())
 
     def has_focus(self) -> bool:
         """Whether the keyboard is in one of this app's windows."""

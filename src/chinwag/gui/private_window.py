@@ -6,6 +6,9 @@ the upload bar above it while a file goes to this person. It shows the model's
 conversation and reports what the person does through callbacks, keyed by the
 conversation's key.
 
+:func:`sync_windows` opens, closes, renames and fills the windows so they match the
+model's ``windows`` set after an update.
+
 What this module does not do: decide when a window opens or closes (the model's
 ``windows`` set does), or send anything.
 """
@@ -14,11 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import tkinter as tk
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
 
-from chinwag.client.lines import Conversation, Line
+from chinwag.client.lines import Conversation, Line, Update
 from chinwag.client.model import ChatModel
 from chinwag.gui.files_view import UploadBar
 from chinwag.gui.message_view import MessageView, input_row
@@ -122,3 +125,47 @@ class PrivateWindow(tk.Toplevel):
                 self.entry.delete(0, "end")
             self.entry.focus_set()
         return "break"
+
+
+def sync_windows(
+    windows: dict[str, PrivateWindow],
+    model: ChatModel,
+    update: Update,
+    open_window: Callable[[str], PrivateWindow],
+) -> None:
+    """Make ``windows`` (conversation key -> its window) match ``model.windows`` after
+    ``update``: open the new ones, destroy the closed ones, move a window renamed by a
+    nick change to its new key, and give each the update's lines for it."""
+    wanted = {key: model.conversations[key] for key in model.windows}
+    for key, window in list(windows.items()):
+        # A conversation renamed by a nick change keeps its window under the new key.
+        new_key = next((k for k, c in wanted.items() if c is window.conversation), None)
+        del windows[key]
+        if new_key is None:
+            window.destroy()
+            continue
+        windows[new_key] = window
+        window.key = new_key
+        if new_key != key:
+            window.refresh_title()
+    for key in wanted:
+        existing = windows.get(key)
+        if existing is None:
+            windows[key] = open_window(key)
+        elif key in update.redraw:
+            existing.redraw()
+        else:
+            if key in update.restate:
+                existing.messages.restate(update.restate[key])
+            if key in update.lines:
+                existing.append(update.lines[key])
+            existing.refresh_title()  # its unread count
+    if update.focus_window in windows:
+        windows[update.focus_window].bring_up()
+
+
+def destroy_all(windows: Iterable[PrivateWindow]) -> None:
+    """Destroy these windows; one already gone with its Tk root is no error."""
+    for window in windows:
+        with contextlib.suppress(tk.TclError):
+            window.destroy()
