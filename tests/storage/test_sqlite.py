@@ -13,7 +13,13 @@ import pytest
 from chinwag.errors import LocalError
 from chinwag.storage.base import READ_MARK, StoredMessage, Window, conversation_key
 from chinwag.storage.schema import SCHEMA_VERSION
-from chinwag.storage.sqlite import DB_FILE, MemoryStorage, SQLiteStorage, fts_query
+from chinwag.storage.sqlite import (
+    DB_FILE,
+    WRITER_CACHE_KIB,
+    MemoryStorage,
+    SQLiteStorage,
+    fts_query,
+)
 from tests.support import TIMEOUT
 
 
@@ -56,6 +62,12 @@ class TestOpen:
         assert db.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert db.db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+
+    def test_the_writer_keeps_a_small_page_cache_and_readers_the_default(
+        self, db: SQLiteStorage
+    ) -> None:
+        assert db.db.execute("PRAGMA cache_size").fetchone()[0] == -WRITER_CACHE_KIB
+        assert db.reader.execute("PRAGMA cache_size").fetchone()[0] == -2000
 
     def test_schema_version_and_tables(self, db: SQLiteStorage) -> None:
         assert db.schema_version() == SCHEMA_VERSION

@@ -45,6 +45,13 @@ from chinwag.storage.sqlite_upkeep import BATCH, COLUMNS, Op, UpkeepSQL, _messag
 
 DB_FILE = "chinwag.sqlite3"
 MAX_QUEUE = 100_000  # queued operations kept while the disk refuses writes
+# Page cache of the writing connection, in KiB (SQLite's default is 2 MiB). It only
+# appends at the right edges of the tables and indexes, and nothing reads through it
+# (reads have their own connection), so a bigger cache just fills with pages already
+# written: a server's memory then grew by the full 2 MiB over its first minutes of
+# chat. Measured: no change in the writer's CPU per message (commits, the move of
+# staged messages, the search index) between 256 KiB and the default.
+WRITER_CACHE_KIB = 256
 
 
 def fts_query(text: str) -> str:
@@ -90,6 +97,7 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
             if path is not None:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB:d}")
             migrate(self.db, where)
             if path is not None:
                 self.reader = sqlite3.connect(where, check_same_thread=False)
