@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import select
+import threading
 from typing import IO, TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -28,25 +29,47 @@ if TYPE_CHECKING:
     from aiohttp.web_request import BaseRequest
 
 STALL_SECONDS = 60.0  # a reader that takes nothing for this long is given up on
+STOP_CHECK = 0.5  # seconds between looks at ``stop`` while the reader takes nothing
 FLUSH_WAIT = 0.001  # seconds between looks at a transport still sending the headers
 FLUSH_TRIES = 5000  # looks before giving up on such a transport (5 s in all)
 
 
-def send_all(sock_fd: int, file_fd: int, offset: int, count: int) -> None:
+def send_all(
+    sock_fd: int, file_fd: int, offset: int, count: int, stop: threading.Event | None = None
+) -> None:
     """Send ``count`` bytes of ``file_fd`` from ``offset`` to the non-blocking socket
-    ``sock_fd`` (on a worker thread)."""
+    ``sock_fd`` (on a worker thread); give up when ``stop`` is set."""
+    idle = 0.0
     while count > 0:
+        if stop is not None and stop.is_set():
+            raise ConnectionResetError("the response was abandoned")
         try:
             sent = os.sendfile(sock_fd, file_fd, offset, count)
         except BlockingIOError:
-            _, writable, _ = select.select([], [sock_fd], [], STALL_SECONDS)
-            if not writable:
+            _, writable, _ = select.select([], [sock_fd], [], STOP_CHECK)
+            idle = 0.0 if writable else idle + STOP_CHECK
+            if idle >= STALL_SECONDS:
                 raise ConnectionResetError("the reader took nothing for too long") from None
             continue
         if sent == 0:
             raise ConnectionResetError("connection closed during sendfile")
         offset += sent
         count -= sent
+
+
+def send_owned(sock_fd: int, file_fd: int, offset: int, count: int, stop: threading.Event) -> None:
+    """:func:`send_all` on descriptors of its own, which it closes when done.
+
+    The worker must not use the connection's and the file's own descriptor numbers:
+    when the reader goes away the event loop closes the socket, aiohttp closes the file,
+    and the next connection or file opened may get the same number; a thread still
+    sending to it would send this file's bytes to somebody else. Duplicates keep the
+    socket and the file open (and their numbers taken) until this thread is done."""
+    try:
+        send_all(sock_fd, file_fd, offset, count, stop)
+    finally:
+        os.close(sock_fd)
+        os.close(file_fd)
 
 
 class SendfileResponse(web.FileResponse):
@@ -72,6 +95,22 @@ class SendfileResponse(web.FileResponse):
         if transport.is_closing():
             raise ConnectionResetError("Connection lost")
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, send_all, sock.fileno(), fobj.fileno(), offset, count)
+        stop = threading.Event()
+        sock_fd = os.dup(sock.fileno())
+        try:
+            file_fd = os.dup(fobj.fileno())
+        except BaseException:
+            os.close(sock_fd)
+            raise
+        try:
+            job = loop.run_in_executor(None, send_owned, sock_fd, file_fd, offset, count, stop)
+        except BaseException:
+            os.close(sock_fd)
+            os.close(file_fd)
+            raise
+        try:
+            await job
+        finally:
+            stop.set()  # cancelled (the reader left, the server stops): the thread ends too
         await web.StreamResponse.write_eof(self)
         return writer
