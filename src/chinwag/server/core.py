@@ -94,6 +94,7 @@ class Server(Intake, Delivery, Backpressure, AdminControl):
         self.server_bans: dict[str, BanInfo] = {}  # server-wide bans by mask
         self.per_ip: dict[str, int] = {}
         self.dirty: list[User] = []
+        self.turn = 0  # flushes so far (Delivery.deliver_room)
         self.doomed: list[tuple[User, str]] = []
         self.throttled: set[User] = set()
         # Backpressure (see chinwag.server.backpressure): whose line is being handled,

@@ -22,7 +22,7 @@ from typing import Protocol
 from chinwag.proto.limits import LINE_BYTES
 from chinwag.server.caps import TAG_TIME
 from chinwag.server.outgoing import Outgoing, fit_line, server_time, tag_prefix
-from chinwag.server.state import User
+from chinwag.server.state import Members, User
 from chinwag.server.view import CoreView
 
 
@@ -30,6 +30,7 @@ class CoreLike(CoreView, Protocol):
     """The part of the core that output uses, besides what every helper sees."""
 
     capturing: User | None
+    turn: int  # flushes so far: a room joins the dirty list once per turn
 
     def over_mark(self, user: User, unsent: int) -> None: ...
 
@@ -167,6 +168,31 @@ class Delivery:
                 dirty.append(u)
             queue.append(data)
 
+    def deliver_room(self: CoreLike, members: Members, out: Outgoing, skip: User | None) -> None:
+        """Fan one message out to a whole room: :meth:`deliver` over ``members``, without
+        its per-member tests. The room keeps its members' queues grouped by tag mask
+        (:class:`~chinwag.server.state.Recipients`, rebuilt after any change to the
+        room or to a member's capabilities), so a member costs one append; the sender's
+        copy is taken back off its queue (the last thing put there). The whole room
+        joins the dirty list once per turn. Falls back to :meth:`deliver` while a
+        labeled response is being captured or someone is backlogged."""
+        if self.capturing is not None or (self.backlog and self.reading is not None):
+            self.deliver(members, out, skip)
+            return
+        room = members.get_recipients()
+        for mask, appends in room.by_mask.items():
+            data = out.line_for(mask)
+            for append in appends:
+                append(data)
+        if skip is not None and skip in members:
+            skip.out.pop()
+        if room.turn != self.turn:
+            room.turn = self.turn
+            dirty = self.dirty
+            if not dirty:
+                self.on_dirty()
+            dirty.extend(room.users)
+
     def deliver_direct(self: CoreLike, user: User, out: Outgoing) -> None:
         """Deliver ``out`` as a message, never as part of a labeled response."""
         self._push(user, out.line_for(user.tagmask))
@@ -187,6 +213,7 @@ class Delivery:
         """Write every user's queued output: one write per user per turn."""
         dirty = self.dirty
         self.dirty: list[User] = []
+        self.turn += 1  # rooms join the dirty list again (deliver_room)
         mark = min(self.limits.backpressure_bytes, self.limits.sendq_bytes)
         for user in dirty:
             if user.closed or not user.out:

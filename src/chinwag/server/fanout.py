@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from chinwag.server.outgoing import Outgoing
-    from chinwag.server.state import Channel, User
+    from chinwag.server.state import Channel, Members, User
 
 
 class Deliverer(Protocol):
@@ -22,6 +22,8 @@ class Deliverer(Protocol):
     imports it)."""
 
     def deliver(self, users: Iterable[User], out: Outgoing, skip: User | None = None) -> None: ...
+
+    def deliver_room(self, members: Members, out: Outgoing, skip: User | None) -> None: ...
 
 
 class Fanout(Protocol):
@@ -41,4 +43,7 @@ class LocalFanout:
     def channel_message(
         self, channel: Channel, recipients: Iterable[User], out: Outgoing, sender: User
     ) -> None:
-        self.server.deliver(recipients, out, skip=sender)
+        if recipients is channel.members:  # the whole room: its cached fan-out
+            self.server.deliver_room(channel.members, out, sender)
+        else:
+            self.server.deliver(recipients, out, skip=sender)

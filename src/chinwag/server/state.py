@@ -149,6 +149,71 @@ def shares_channel(a: User, b: User) -> bool:
     return any(other in channel.members for channel in small.channels.values())
 
 
+class Recipients:
+    """A room's members as its fan-out wants them (see
+    :meth:`chinwag.server.delivery.Delivery.deliver_room`): each member's queue, grouped
+    by tag mask, in join order within a group; and the turn whose flush already knows
+    them all (they were added to the core's dirty list)."""
+
+    __slots__ = ("by_mask", "turn", "users")
+
+    def __init__(self, members: dict[User, str]) -> None:
+        self.users = list(members)
+        self.by_mask: dict[int, list[Any]] = {}
+        for u in self.users:
+            self.by_mask.setdefault(u.tagmask, []).append(u.out.append)
+        self.turn = -1
+
+
+class Members(dict["User", str]):
+    """A room's members (user -> prefix modes held, e.g. "o", "ov") that forgets its
+    :class:`Recipients` whenever it changes. Reads are a plain dict's."""
+
+    __slots__ = ("recipients",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.recipients: Recipients | None = None
+
+    def __setitem__(self, user: User, held: str) -> None:
+        self.recipients = None
+        super().__setitem__(user, held)
+
+    def __delitem__(self, user: User) -> None:
+        self.recipients = None
+        super().__delitem__(user)
+
+    def pop(self, *args: Any) -> Any:
+        self.recipients = None
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[User, str]:
+        self.recipients = None
+        return super().popitem()
+
+    def clear(self) -> None:
+        self.recipients = None
+        super().clear()
+
+    def setdefault(self, user: User, held: str = "") -> str:
+        self.recipients = None
+        return super().setdefault(user, held)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.recipients = None
+        super().update(*args, **kwargs)
+
+    def __ior__(self, other: Any) -> Members:  # type: ignore[override,misc]
+        self.recipients = None
+        return super().__ior__(other)
+
+    def get_recipients(self) -> Recipients:
+        found = self.recipients
+        if found is None:
+            found = self.recipients = Recipients(self)
+        return found
+
+
 def sees(viewer: User, target: User) -> bool:
     """Does ``target`` show up in ``viewer``'s listings (WHO masks, NAMES of a channel
     ``viewer`` is not in)? Invisible (+i) users only show to people they share a channel
@@ -175,7 +240,7 @@ class Channel:
     def __init__(self, name: str, folded: str) -> None:
         self.name = name
         self.folded = folded
-        self.members: dict[User, str] = {}  # user -> prefix modes held, e.g. "o", "ov"
+        self.members = Members()  # user -> prefix modes held, e.g. "o", "ov"
         self.modes: set[str] = {"n", "t"}
         self.key: str | None = None
         self.limit: int | None = None

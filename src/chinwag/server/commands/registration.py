@@ -73,6 +73,8 @@ def handle_cap(server: Server, user: User, msg: Message) -> None:
             else:
                 user.caps.discard(name)
         user.tagmask = tag_mask(user.caps)
+        for channel in user.channels.values():  # their fan-out groups members by mask
+            channel.members.recipients = None
     elif sub == "END":
         if not user.registered:
             user.cap_negotiating = False
