@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -159,7 +160,7 @@ class Recipients:
 
     def __init__(self, members: dict[User, str]) -> None:
         self.users = list(members)
-        self.by_mask: dict[int, list[Any]] = {}
+        self.by_mask: dict[int, list[Callable[[bytes], object]]] = {}
         for u in self.users:
             self.by_mask.setdefault(u.tagmask, []).append(u.out.append)
         self.turn = -1
@@ -206,6 +207,10 @@ class Members(dict["User", str]):
     def __ior__(self, other: Any) -> Members:  # type: ignore[override,misc]
         self.recipients = None
         return super().__ior__(other)
+
+    def regroup(self) -> None:
+        """A member's capabilities (so its tag mask) changed: group the members again."""
+        self.recipients = None
 
     def get_recipients(self) -> Recipients:
         found = self.recipients

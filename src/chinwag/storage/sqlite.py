@@ -152,11 +152,7 @@ class SQLiteStorage(AccountsSQL, UpkeepSQL):
             self.dropped += 1
 
     def append(self, key: str, msg: StoredMessage, parties: tuple[str, str] | None = None) -> None:
-        queue = self.queue  # _queue, inlined: every channel message comes this way
-        queue.append(("msg", (key, msg, parties)))
-        if len(queue) > self.max_queue:
-            with self.lock:
-                self._trim()
+        self._queue(("msg", (key, msg, parties)))
 
     def redact(self, msgid: str) -> None:
         self._queue(("redact", msgid))

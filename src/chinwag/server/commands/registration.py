@@ -74,7 +74,7 @@ def handle_cap(server: Server, user: User, msg: Message) -> None:
                 user.caps.discard(name)
         user.tagmask = tag_mask(user.caps)
         for channel in user.channels.values():  # their fan-out groups members by mask
-            channel.members.recipients = None
+            channel.members.regroup()
     elif sub == "END":
         if not user.registered:
             user.cap_negotiating = False
