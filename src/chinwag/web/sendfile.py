@@ -96,17 +96,15 @@ class SendfileResponse(web.FileResponse):
             raise ConnectionResetError("Connection lost")
         loop = asyncio.get_running_loop()
         stop = threading.Event()
-        sock_fd = os.dup(sock.fileno())
+        fds: list[int] = []  # the thread's own descriptors: it closes them once started
         try:
-            file_fd = os.dup(fobj.fileno())
-        except BaseException:
-            os.close(sock_fd)
-            raise
-        try:
+            fds.append(os.dup(sock.fileno()))
+            fds.append(os.dup(fobj.fileno()))
+            sock_fd, file_fd = fds
             job = loop.run_in_executor(None, send_owned, sock_fd, file_fd, offset, count, stop)
         except BaseException:
-            os.close(sock_fd)
-            os.close(file_fd)
+            for fd in fds:
+                os.close(fd)
             raise
         try:
             await job
